@@ -1,0 +1,1 @@
+"""dataraum_assets: a Dagster code location that pre-computes a trust-scored context about data."""

@@ -1,0 +1,1 @@
+"""Pure analysis code: no module in this package imports dagster."""

@@ -1,0 +1,1 @@
+"""Dagster assets: thin wrappers that open the warehouse, call one analysis and report."""

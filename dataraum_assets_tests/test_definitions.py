@@ -1,0 +1,56 @@
+import dagster as dg
+
+from dataraum_assets.definitions import defs
+from dataraum_assets.partitions import sources_partitions
+
+PIPELINE_EDGES = {
+    "raw_tables": set(),
+    "typed_tables": {"raw_tables"},
+    "statistical_profiles": {"typed_tables"},
+}
+
+
+def _graph() -> dict[str, set[str]]:
+    graph = defs.resolve_asset_graph()
+    return {
+        key.to_user_string(): {parent.to_user_string() for parent in graph.get(key).parent_keys}
+        for key in graph.get_all_asset_keys()
+    }
+
+
+def test_asset_graph_edges() -> None:
+    assert _graph() == PIPELINE_EDGES
+
+
+def test_every_asset_is_partitioned_by_source_and_documented() -> None:
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.partitions_def == sources_partitions, key
+        assert node.description and len(node.description) > 200, key
+        assert node.group_name in {"ingestion", "profiling"}, key
+        assert "duckdb" in node.kinds, key
+
+
+def test_quality_gates_are_blocking_checks() -> None:
+    graph = defs.resolve_asset_graph()
+    checks = {key.name: graph.get_check_spec(key) for key in graph.asset_check_keys}
+    expected_blocking = {
+        "raw_tables_ingestion_log_matches_schema",
+        "raw_tables_column_map_matches_schema",
+        "raw_tables_repairs_matches_schema",
+        "typed_tables_type_decisions_matches_schema",
+        "typed_tables_quarantine_matches_schema",
+        "typed_tables_table_summary_matches_schema",
+        "typed_tables_quarantine_within_limit",
+        "statistical_profiles_column_profiles_matches_schema",
+        "statistical_profiles_top_values_matches_schema",
+        "statistical_profiles_histograms_matches_schema",
+    }
+    assert {name for name, spec in checks.items() if spec.blocking} == expected_blocking
+    # A rejected file must not stop the other files of the source.
+    assert checks["raw_tables_all_files_loaded"].blocking is False
+
+
+def test_definitions_validate() -> None:
+    dg.Definitions.validate_loadable(defs)
