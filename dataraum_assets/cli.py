@@ -87,8 +87,12 @@ def _query(args: argparse.Namespace) -> int:
                 sys.stdout.write(f"{prefix}.{quote_identifier(table)}\t~{rows:,} rows\n")
         return 0
     relation = con.sql(args.sql)
-    if relation is not None:
-        sys.stdout.write(relation.__str__() + "\n")
+    if relation is None:
+        return 0
+    if args.csv:
+        relation.write_csv("/dev/stdout")
+    else:
+        relation.show(max_rows=args.max_rows, max_width=10_000)
     return 0
 
 
@@ -122,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     query.add_argument("source")
     query.add_argument("sql", nargs="?")
+    query.add_argument("--max-rows", type=int, default=1000, help="rows shown (default 1000)")
+    query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     query.set_defaults(run=_query)
 
     example = commands.add_parser("example", help="write the bundled example source")

@@ -50,7 +50,6 @@ def test_example_pipeline_with_run_history_in_postgres(
         assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     # SQLite storage would have created these under DAGSTER_HOME.
     assert not (home / "history").exists()
-    assert not (home / "storage").exists()
 
     server = postgres_server
     with (

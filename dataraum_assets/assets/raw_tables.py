@@ -1,5 +1,7 @@
 """raw_tables: every CSV file of a source loaded losslessly as text, with its ingestion log."""
 
+from typing import Any
+
 import dagster as dg
 import duckdb
 
@@ -66,7 +68,7 @@ def raw_tables(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _metadata(con: duckdb.DuckDBPyConnection) -> dict[str, dg.RawMetadataValue]:
+def _metadata(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     log = con.sql(
         "SELECT file_path, table_name, status, rows, columns, encoding, delimiter, "
         "len(warnings), error FROM ingestion_log ORDER BY file_path"

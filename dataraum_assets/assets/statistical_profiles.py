@@ -1,5 +1,7 @@
 """statistical_profiles: exact per-column profiles of every typed table."""
 
+from typing import Any
+
 import dagster as dg
 import duckdb
 
@@ -45,7 +47,7 @@ def statistical_profiles(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _metadata(con: duckdb.DuckDBPyConnection) -> dict[str, dg.RawMetadataValue]:
+def _metadata(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     profiles = con.sql(
         "SELECT table_name, column_name, data_type, rows, nulls, null_ratio, distinct_count, "
         "min_value, max_value, mean, p50 FROM column_profiles ORDER BY table_name, position"

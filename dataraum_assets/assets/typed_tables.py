@@ -1,5 +1,7 @@
 """typed_tables: each raw table cast to its inferred types, with quarantine and decisions."""
 
+from typing import Any
+
 import dagster as dg
 import duckdb
 
@@ -57,7 +59,7 @@ def typed_tables(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _metadata(con: duckdb.DuckDBPyConnection) -> dict[str, dg.RawMetadataValue]:
+def _metadata(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     decisions = con.sql(
         "SELECT table_name, column_name, original_header, data_type, semantic_type, unit, "
         "confidence, match_rate, cast_rate, failed_count, note "

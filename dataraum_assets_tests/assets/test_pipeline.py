@@ -38,7 +38,7 @@ def _messy_source(folder: Path) -> None:
     _write(
         folder,
         '"; DROP TABLE x; --.csv',
-        '"; DROP TABLE x; --,../../etc/passwd,,Größe\n1,a,b,3\n2,c,d,4\n',
+        '"""; DROP TABLE x; --",../../etc/passwd,,Größe\n1,a,b,3\n2,c,d,4\n',
     )
     _write(folder, "kunden.csv", "Name;Stadt\nJosé;Köln\nRené;Zürich\n".encode("cp1252"))
     _write(folder, "broken.csv", 'id,comment\n1,"fine"\n2,"never closed\n3,x\n')
@@ -59,7 +59,7 @@ def test_messy_source_loads_good_files_and_reports_the_broken_one(
     raw = run.connect("raw_tables")
     log = dict(raw.execute("SELECT file_path, status FROM ingestion_log").fetchall())
     assert log == {
-        '"; DROP TABLE x; --.csv': "loaded",
+        '"; DROP TABLE x; --.csv': "repaired",  # the blank header was named
         "broken.csv": "rejected",
         "kunden.csv": "loaded",
         "orders.csv": "loaded",
