@@ -105,7 +105,9 @@ def _example(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dataraum-assets", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="dataraum-assets", description=(__doc__ or "").splitlines()[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     register = commands.add_parser(

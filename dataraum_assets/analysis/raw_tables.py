@@ -9,10 +9,16 @@ A file goes through at most two readers:
   a UTF-8 copy of a UTF-16/cp1252 file), batches appended to DuckDB. No per-row Python.
 * the **repair path**, used only when the fast path saw something it cannot fix or locate
   (ragged or blank rows, NUL bytes, undecodable bytes, an unclosed quote): Python's ``csv``
-  module, which reports physical line numbers, pads, trims, drops and records every problem.
+  module, which knows physical line numbers, writes a clean copy (rows padded, trimmed or
+  dropped, every change recorded) that pyarrow then loads like the fast path.
 
 Before either, one streaming pass over the bytes computes the sha256, validates UTF-8 and
-counts line breaks, quotes and NUL bytes.
+counts line breaks. Rows are numbered 1..n in ``_row`` in file order (dropped rows take no
+number); ``repairs.line`` is the physical line in the original file, counting blank leading
+lines and the lines inside quoted values.
+
+A trailing column is dropped when its header is blank and every cell is empty or a null
+token (so nothing but NULL would be left in it).
 """
 
 import codecs
@@ -25,7 +31,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,6 +139,10 @@ class RawTablesResult:
     @property
     def total_rows(self) -> int:
         return sum(item.rows for item in self.files)
+
+
+class _NeedsRepair(Exception):
+    """The fast path met something only the repair path can place or fix."""
 
 
 class CsvRejected(Exception):
@@ -892,7 +902,6 @@ class _TableWriter:
         width = len(table.names)
         # Trailing blank-header columns that have held nothing but NULL/"" so far.
         self._still_empty = list(range(width - table.droppable, width))
-        self._field_names = [ROW_NUMBER_COLUMN, *(f"c{i}" for i in range(width))]
         columns = ", ".join(
             [
                 f"{quote_identifier(ROW_NUMBER_COLUMN)} BIGINT",
@@ -901,23 +910,49 @@ class _TableWriter:
         )
         con.execute(f"CREATE OR REPLACE TABLE {table.target} ({columns})")
 
-    def append(self, columns: Sequence[pa.Array]) -> None:
-        count = len(columns[0]) if columns else 0
-        if count == 0:
-            return
-        if self._still_empty:
-            self._still_empty = [
-                index for index in self._still_empty if not _has_value(columns[index])
-            ]
-        row_numbers = pa.array(np.arange(self.rows + 1, self.rows + count + 1, dtype=np.int64))
-        batch = pa.RecordBatch.from_arrays([row_numbers, *columns], names=self._field_names)
-        self._con.register(_BATCH_VIEW, batch)
+    def load(self, batches: Iterable[Sequence[pa.Array]]) -> None:
+        """Insert every batch (one array per column) with a running ``_row``.
+
+        One INSERT pulls the batches through an Arrow stream, so DuckDB compresses one batch
+        while pyarrow parses the next; measurably faster than an INSERT per batch. The
+        batches are produced on a DuckDB thread: an exception there is re-raised here as it
+        was, not as DuckDB's wrapper around it.
+        """
+        width = len(self._table.names)
+        schema = pa.schema(
+            [(ROW_NUMBER_COLUMN, pa.int64()), *((f"c{i}", pa.string()) for i in range(width))]
+        )
+        failure: list[Exception] = []
+
+        def numbered() -> Iterator[pa.RecordBatch]:
+            try:
+                for columns in batches:
+                    count = len(columns[0]) if columns else 0
+                    if count == 0:
+                        continue
+                    if self._still_empty:
+                        self._still_empty = [
+                            index for index in self._still_empty if not _has_value(columns[index])
+                        ]
+                    first = self.rows + 1
+                    row_numbers = pa.array(np.arange(first, first + count, dtype=np.int64))
+                    yield pa.RecordBatch.from_arrays([row_numbers, *columns], schema=schema)
+                    self.rows += count
+                    self._progress.rows(self.rows)
+            except Exception as error:
+                failure.append(error)
+                raise
+
+        stream = pa.RecordBatchReader.from_batches(schema, numbered())
+        self._con.register(_BATCH_VIEW, stream)
         try:
             self._con.execute(f"INSERT INTO {self._table.target} SELECT * FROM {_BATCH_VIEW}")
+        except duckdb.Error as error:
+            if failure:
+                raise failure[0] from error
+            raise
         finally:
             self._con.unregister(_BATCH_VIEW)
-        self.rows += count
-        self._progress.rows(self.rows)
 
     def finish(self) -> int:
         """Drop trailing blank-header columns without values; returns the columns kept."""
@@ -1064,6 +1099,12 @@ def _fast_load(
         problems.append(f"a row has {row.actual_columns} fields, expected {width}")
         return "error"
 
+    def checked(reader: Any) -> Iterator[Sequence[pa.Array]]:
+        for batch in reader:
+            if batch.num_rows and _has_blank_row(batch.columns):
+                raise _NeedsRepair("blank rows found")
+            yield batch.columns
+
     writer = _TableWriter(con, table, progress)
     try:
         with _SliceStream(source.path, data_start, data_end, tail.encode("utf-8")) as stream:
@@ -1078,10 +1119,9 @@ def _fast_load(
                 newlines_in_values=stats.has_quotes,
                 invalid_row_handler=on_invalid_row,
             )
-            for batch in reader:
-                if batch.num_rows and _has_blank_row(batch.columns):
-                    return writer, "blank rows found"
-                writer.append(batch.columns)
+            writer.load(checked(reader))
+    except _NeedsRepair as problem:
+        return writer, str(problem)
     except pa.ArrowException as error:
         return writer, problems[0] if problems else f"pyarrow could not parse it ({error})"
     if problems:
@@ -1179,8 +1219,7 @@ def _repair_load(
                 newlines_in_values=True,
                 invalid_row_handler=None,
             )
-            for batch in reader:
-                writer.append(batch.columns)
+            writer.load(batch.columns for batch in reader)
         repairs.flush()
         return writer
     finally:
@@ -1352,7 +1391,7 @@ def _record_header_repairs(
             repairs.add(
                 header_line,
                 "trailing_empty_column_dropped",
-                f"column {position} has a blank header and no values; dropped",
+                f"column {position} has a blank header and only empty or null cells; dropped",
             )
         elif not header.strip():
             repairs.add(

@@ -7,16 +7,20 @@ into the connection's default database (``docs/data-plane.md`` lists their colum
 Everything is exact over the full table, in a handful of passes per table rather than one query
 per column per statistic:
 
-1. one SELECT per 100 columns with every streaming aggregate (counts, min/max, mean, zeros,
-   negatives, text lengths, the finite range that the histograms need);
-2. one GROUP BY per column (tall tables) or one UNPIVOT + GROUP BY per batch of same-typed
-   columns (short, wide tables, where planning a query per column would dominate) for the exact
-   distinct count and the top values;
-3. exact quantiles and MAD: from the frequency table of step 2 in Python when a numeric column
-   has few distinct values, else DuckDB's ``quantile_cont``/``mad`` over the raw values;
-4. one SELECT per 100 columns for the equal-width histograms and the central moments.
+1. streaming aggregates (counts, min/max, mean, zeros, negatives, text lengths, and the finite
+   range the histograms need);
+2. the exact distinct count and top values from a frequency table (value, count);
+3. exact quantiles and MAD: for a numeric column with few distinct values, from its frequency
+   table in Python; otherwise DuckDB's ``quantile_cont``/``mad`` over the raw values;
+4. equal-width histograms and central moments (from the frequency table when there is one).
 
-Definitions (also in the asset description):
+Each pass has two query shapes, chosen by the table's height. Tall tables get "wide" SELECTs
+(up to 100 columns' aggregates in one scan) and one GROUP BY per column for the frequencies.
+Short tables get "long" queries: a batch of same-typed columns is unpivoted into (column,
+value) and aggregated GROUP BY column, because DuckDB's fixed cost per aggregate and per query
+dominates when there are few rows (a 5,000-column, 1,000-row table: 3 s long, over 30 s wide).
+
+Definitions:
 
 - ``nulls`` counts NULL cells of the typed table, which include quarantined cells (failed casts);
   ``quarantined`` counts those separately so the two kinds of NULL are never confused.
@@ -70,12 +74,12 @@ QUANTILES = (0.01, 0.25, 0.5, 0.75, 0.99)
 # 1 / Φ⁻¹(3/4): scales MAD to the standard deviation of a normal distribution.
 MAD_NORMAL_SCALE = 1.4826
 
-# Columns per streaming-aggregate SELECT: wide enough that a 5,000-column table needs 50 scans,
-# narrow enough that DuckDB's planner stays fast.
+# Columns per wide SELECT: a 5,000-column table needs 50 scans per pass, and DuckDB's planning
+# time, which grows faster than linearly with the number of aggregates, stays small.
 _SELECT_BATCH_COLUMNS = 100
-# Cells per UNPIVOT batch for top values. Below this many rows per column a query per column costs
-# more in planning (about 1.5 ms per query on a 5,000-column table) than in execution, so columns
-# are unpivoted together; tall tables get one GROUP BY per column, which DuckDB runs fastest.
+# Tables with at most this many cells per batch are profiled in long form (module docstring),
+# so batches of min(100, budget // rows) columns; at 500,000 rows and more, wide form. Measured
+# on 2 cores: long form is 5-25x faster at 1,000-10,000 rows and 1.6x slower at 1,000,000.
 _UNPIVOT_CELL_BUDGET = 1_000_000
 # Exact quantiles hold every value in memory; this bounds the values held by one query.
 _HOLISTIC_CELL_BUDGET = 20_000_000
@@ -254,6 +258,8 @@ class _Column:
     mad: float | None = None
     moments: tuple[float, float, float, float] | None = None  # E[z^k], k=1..4, z=(x-mean)/scale
     moment_scale: float | None = None
+    # numeric columns with few distinct values: sorted finite values and their counts
+    frequency: tuple[list[float], list[int]] | None = None
     top: list[tuple[int, str, int]] = field(default_factory=list)  # (rank, value, count)
     histogram: list[int] | None = None
 
@@ -384,6 +390,24 @@ def _batches(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
         yield items[start : start + size]
 
 
+def _same_type_batches(columns: Sequence[_Column], size: int) -> Iterator[Sequence[_Column]]:
+    """Batches for UNPIVOT, which needs one type: it then keeps the type, so values still sort
+    in their natural order."""
+    by_type: dict[str, list[_Column]] = {}
+    for column in columns:
+        by_type.setdefault(column.data_type, []).append(column)
+    for same_type in by_type.values():
+        yield from _batches(same_type, size)
+
+
+def _unpivot_select(batch: Sequence[_Column], source: str) -> tuple[str, str]:
+    """(SELECT of the batch's columns under index aliases, the aliases): data-derived names
+    stay out of UNPIVOT clauses, and the unpivoted name is the column's index in the batch."""
+    aliases = [quote_identifier(str(index)) for index in range(len(batch))]
+    selected = ", ".join(f"{c.quoted} AS {a}" for c, a in zip(batch, aliases, strict=True))
+    return f"SELECT {selected} FROM {source}", ", ".join(aliases)
+
+
 def _profile_table(
     con: duckdb.DuckDBPyConnection, source: str, columns: list[_Column], options: ProfileOptions
 ) -> int:
@@ -394,11 +418,7 @@ def _profile_table(
             if column.kind.numeric:
                 column.zeros = column.negatives = 0
         return rows
-    # Short tables are profiled "long": a batch of same-typed columns is unpivoted into
-    # (column, value) and aggregated GROUP BY column, so a query has a dozen aggregates instead
-    # of a dozen per column. DuckDB's cost per aggregate makes the wide SELECT 10-50x slower on a
-    # 5,000-column table of 1,000 rows; from about a million rows the wide SELECT wins, because
-    # unpivoting copies every value.
+    # Long form (module docstring) in batches of long_batch columns when that is at least 2.
     long_batch = min(_SELECT_BATCH_COLUMNS, _UNPIVOT_CELL_BUDGET // rows)
     _streaming_aggregates(con, source, columns, long_batch)
     _frequencies(con, source, [c for c in columns if c.non_null > 0], options.top_k, long_batch)
@@ -427,25 +447,17 @@ def _per_column(
     (column, values): in wide SELECTs of ``wide_batch`` columns, or, when ``long_batch`` >= 2,
     GROUP BY over same-typed columns unpivoted ``long_batch`` at a time."""
     if long_batch >= 2:
-        by_type: dict[str, list[_Column]] = {}
-        for column in columns:
-            by_type.setdefault(column.data_type, []).append(column)
-        for same_type in by_type.values():
-            for batch in _batches(same_type, long_batch):
-                if len(batch) == 1:
-                    yield from _per_column(con, source, batch, expressions, 0)
-                    continue
-                aliases = [quote_identifier(str(index)) for index in range(len(batch))]
-                selected = ", ".join(
-                    f"{c.quoted} AS {a}" for c, a in zip(batch, aliases, strict=True)
-                )
-                sql = (
-                    f"SELECT CAST(k AS INTEGER), {', '.join(expressions(batch[0], 'v'))} "
-                    f"FROM (SELECT {selected} FROM {source}) "
-                    f"UNPIVOT INCLUDE NULLS (v FOR k IN ({', '.join(aliases)})) GROUP BY k"
-                )
-                for index, *values in con.execute(sql).fetchall():
-                    yield batch[index], values
+        for batch in _same_type_batches(columns, long_batch):
+            if len(batch) == 1:
+                yield from _per_column(con, source, batch, expressions, 0)
+                continue
+            select, aliases = _unpivot_select(batch, source)
+            sql = (
+                f"SELECT CAST(k AS INTEGER), {', '.join(expressions(batch[0], 'v'))} "
+                f"FROM ({select}) UNPIVOT INCLUDE NULLS (v FOR k IN ({aliases})) GROUP BY k"
+            )
+            for index, *values in con.execute(sql).fetchall():
+                yield batch[index], values
         return
     for batch in _batches(columns, wide_batch):
         own = [expressions(column, column.quoted) for column in batch]
@@ -456,9 +468,9 @@ def _per_column(
 
 
 def _streaming_expressions(column: _Column, ref: str) -> list[str]:
-    # No FILTER clauses: DuckDB re-evaluates the inputs of every aggregate for each filtered
-    # aggregate, which made a 100-column SELECT 30x slower. count(CASE ... END) is 0, not
-    # NULL, on an all-NULL column (unlike count_if).
+    # No FILTER clauses: with two per column they made a 100-column SELECT 10-30x slower in
+    # DuckDB 2.0. count(CASE ... END) is also 0, not NULL, on an all-NULL column (count_if is
+    # NULL there).
     expressions = [f"count({ref})", f"CAST(min({ref}) AS VARCHAR)", f"CAST(max({ref}) AS VARCHAR)"]
     if column.kind.numeric:
         value = column.finite_value(ref)
@@ -517,12 +529,8 @@ def _frequencies(
         for column in columns:
             _column_frequencies(con, source, column, top_k)
         return
-    by_type: dict[str, list[_Column]] = {}
-    for column in columns:
-        by_type.setdefault(column.data_type, []).append(column)
-    for same_type in by_type.values():
-        for batch in _batches(same_type, long_batch):
-            _unpivoted_frequencies(con, source, batch, top_k)
+    for batch in _same_type_batches(columns, long_batch):
+        _unpivoted_frequencies(con, source, batch, top_k)
 
 
 def _column_frequencies(
@@ -560,22 +568,20 @@ def _column_frequencies(
         ).fetchall():
             values.append(value)
             counts.append(count)
+        column.frequency = (values, counts)
         column.quantiles, column.mad = _frequency_quantiles(values, counts)
 
 
 def _unpivoted_frequencies(
     con: duckdb.DuckDBPyConnection, source: str, batch: Sequence[_Column], top_k: int
 ) -> None:
-    # Columns of one type only, so UNPIVOT keeps the type and ties sort in natural order.
-    # UNPIVOT drops NULLs. Index aliases keep data-derived names out of the UNPIVOT clause.
-    aliases = [quote_identifier(str(index)) for index in range(len(batch))]
-    selected = ", ".join(f"{c.quoted} AS {a}" for c, a in zip(batch, aliases, strict=True))
+    # UNPIVOT without INCLUDE NULLS drops the NULLs, which top values leave out.
+    select, aliases = _unpivot_select(batch, source)
     result = con.execute(
         f"""
         WITH frequencies AS (
             SELECT i, v, count(*) AS c
-            FROM (UNPIVOT (SELECT {selected} FROM {source})
-                  ON {", ".join(aliases)} INTO NAME i VALUE v)
+            FROM ({select}) UNPIVOT (v FOR i IN ({aliases}))
             GROUP BY ALL
         )
         SELECT CAST(i AS INTEGER), count(*) OVER (PARTITION BY i),
@@ -669,20 +675,40 @@ def _histograms_and_moments(
             scale = max(column.high - column.mean, column.mean - column.low)
             if math.isfinite(scale) and scale > 0:
                 column.moment_scale = scale
-        scanned.append(column)
+        if column.frequency is not None:
+            _frequency_histogram(column, buckets)
+        else:
+            scanned.append(column)
     if long_batch < 2:
         for batch in _batches(scanned, _SELECT_BATCH_COLUMNS):
             _wide_histograms(con, source, batch, buckets)
         return
-    by_type: dict[str, list[_Column]] = {}
-    for column in scanned:
-        by_type.setdefault(column.data_type, []).append(column)
-    for same_type in by_type.values():
-        for batch in _batches(same_type, long_batch):
-            if len(batch) == 1:
-                _wide_histograms(con, source, batch, buckets)
-            else:
-                _long_histograms(con, source, batch, buckets)
+    for batch in _same_type_batches(scanned, long_batch):
+        if len(batch) == 1:
+            _wide_histograms(con, source, batch, buckets)
+        else:
+            _long_histograms(con, source, batch, buckets)
+
+
+def _frequency_histogram(column: _Column, buckets: int) -> None:
+    """Pass 4 from the frequency table of pass 2, with the same arithmetic as the SQL."""
+    assert column.frequency is not None
+    half_low, half_width = _bucket_parameters(column, buckets)
+    histogram = [0] * buckets
+    sums = [0.0, 0.0, 0.0, 0.0]
+    for value, count in zip(*column.frequency, strict=True):
+        histogram[min(math.floor((value * 0.5 - half_low) / half_width), buckets - 1)] += count
+        if column.moment_scale is not None:
+            assert column.mean is not None
+            z = (value - column.mean) / column.moment_scale
+            sums[0] += count * z
+            sums[1] += count * (z * z)
+            sums[2] += count * (z * z * z)
+            sums[3] += count * ((z * z) * (z * z))
+    column.histogram = histogram
+    if column.moment_scale is not None:
+        n = column.finite
+        column.moments = (sums[0] / n, sums[1] / n, sums[2] / n, sums[3] / n)
 
 
 def _bucket_parameters(column: _Column, buckets: int) -> tuple[float, float]:
@@ -692,9 +718,12 @@ def _bucket_parameters(column: _Column, buckets: int) -> tuple[float, float]:
     return half_low, (column.high / 2 - half_low) / buckets
 
 
-def _bucket_expression(value: str, low: str, width: str, buckets: int) -> str:
+def _bucket_expression(value: str, low: str, width: str) -> str:
+    return f"CAST(floor(({value} * 0.5 - {low}) / {width}) AS INTEGER)"
+
+
+def _capped(bucket: str, buckets: int) -> str:
     # Not least(): DuckDB's least() skips NULLs, so it would put NULLs in the last bucket.
-    bucket = f"CAST(floor(({value} * 0.5 - {low}) / {width}) AS INTEGER)"
     return f"CASE WHEN {bucket} >= {buckets} THEN {buckets - 1} ELSE {bucket} END"
 
 
@@ -706,9 +735,9 @@ def _wide_histograms(
     parameters: list[float] = []
     for index, column in enumerate(batch):
         value = column.finite_value(column.quoted)
-        inner.append(f"{_bucket_expression(value, '?', '?', buckets)} AS b{index}")
+        inner.append(f"{_bucket_expression(value, '?', '?')} AS b{index}")
         parameters += _bucket_parameters(column, buckets)
-        outer.append(f"histogram(b{index})")
+        outer.append(f"histogram({_capped(f'b{index}', buckets)})")
         if column.moment_scale is not None:
             assert column.mean is not None
             inner.append(f"({value} - ?) / ? AS z{index}")
@@ -741,18 +770,17 @@ def _long_histograms(
     # Same-typed columns, unpivoted and joined to their parameters (bound as lists, so the
     # query's size does not grow with the batch): bucket counts and power sums per (column,
     # bucket). The power sums of a column add up to its moments.
-    aliases = [quote_identifier(str(index)) for index in range(len(batch))]
-    selected = ", ".join(f"{c.quoted} AS {a}" for c, a in zip(batch, aliases, strict=True))
+    select, aliases = _unpivot_select(batch, source)
     value = batch[0].finite_value("u.v")
     plans = [_bucket_parameters(column, buckets) for column in batch]
     rows = con.execute(
         f"""
-        SELECT k, b, count(*), sum(z), sum(z*z), sum(z*z*z), sum((z*z)*(z*z))
+        SELECT k, {_capped("b", buckets)}, count(*), sum(z), sum(z*z), sum(z*z*z), sum((z*z)*(z*z))
         FROM (
             SELECT CAST(u.k AS INTEGER) AS k,
-                   {_bucket_expression(value, "p.low", "p.width", buckets)} AS b,
+                   {_bucket_expression(value, "p.low", "p.width")} AS b,
                    ({value} - p.mean) / p.scale AS z
-            FROM (SELECT {selected} FROM {source}) UNPIVOT (v FOR k IN ({", ".join(aliases)})) AS u
+            FROM ({select}) UNPIVOT (v FOR k IN ({aliases})) AS u
             JOIN (
                 SELECT unnest(?::VARCHAR[]) AS k, unnest(?::DOUBLE[]) AS low,
                        unnest(?::DOUBLE[]) AS width, unnest(?::DOUBLE[]) AS mean,
@@ -919,16 +947,16 @@ def _label(column: _Column, edge: float, width: float) -> str:
         timespec = "seconds" if width >= 1 else "microseconds"
         text = moment.isoformat(sep=" ", timespec=timespec)
         return text if column.data_type == "TIMESTAMP WITH TIME ZONE" else text[: -len("+00:00")]
-    if column.kind is not _Kind.FLOAT and edge == int(edge) and abs(edge) < 2**53:
+    if edge == int(edge) and abs(edge) < 2**53:
         return str(int(edge))
     return _number_label(edge, width)
 
 
 def _number_label(edge: float, width: float) -> str:
-    if abs(edge) >= 1e15 or (edge != 0 and abs(edge) < 1e-6):
+    if width < 1e-8 or abs(edge) >= 1e15:
         return f"{edge:.6g}"
-    decimals = 2 - math.floor(math.log10(width)) if width > 0 else 6
-    decimals = min(max(decimals, 0), 10)
+    # Two significant digits of the bucket width: enough to tell neighbouring bounds apart.
+    decimals = max(2 - math.floor(math.log10(width)), 0)
     text = f"{edge:.{decimals}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -1067,7 +1095,7 @@ def output_schemas(
         mean: Series[float] = pa.Field(nullable=True)
         stddev: Series[float] = pa.Field(nullable=True, ge=0)
         skewness: Series[float] = pa.Field(nullable=True)
-        kurtosis: Series[float] = pa.Field(nullable=True, ge=-3)
+        kurtosis: Series[float] = pa.Field(nullable=True)  # G2 reaches -6 at n = 4
         p01: Series[float] = pa.Field(nullable=True)
         p25: Series[float] = pa.Field(nullable=True)
         p50: Series[float] = pa.Field(nullable=True)

@@ -8,25 +8,36 @@ How a column is typed:
    4× slower on 10M rows and its ``system`` sample is not repeatable under parallelism.
 2. **Evidence in Python** on the sampled distinct values (at most ``max_distinct_examined`` of
    them, picked by hash) with their counts. Every candidate type gets a *plan* (the exact
-   formats, separators and markers it accepts) whose validator is the same regular expression
-   the SQL cast uses, so the sampled cast rate predicts the full pass. Raw text never reaches
+   formats, separators and markers it accepts). For numbers the plan's validator is the very
+   regular expression the SQL cast is guarded by; for dates and times it mirrors DuckDB's
+   ``strptime``; so the sampled cast rate predicts the full pass. Raw text never reaches
    pandas: ``1e4000000000`` is just a string to ``re``.
-3. **One full pass per table** in DuckDB: ``CREATE TABLE typed."t" AS SELECT _row, <cast>``
+3. **Choice.** A candidate is eligible when ``match_rate >= min_match_rate`` (share of distinct
+   values with its shape), ``cast_rate >= min_cast_rate`` (share of non-null values that really
+   cast) and ``confidence >= min_confidence``. The most specific eligible candidate wins
+   (``_PREFERENCE``), except that an integer column widens to DOUBLE when more than
+   ``max_stray_fraction_share`` of its values have a fraction. Decimals, percentages and
+   amounts are DOUBLE: a DECIMAL scale taken from a sample would silently round longer
+   fractions found later in the full data.
+4. **One full pass per table** in DuckDB: ``CREATE TABLE typed."t" AS SELECT _row, <cast>``
    with the one chosen plan per column. A failing ``TRY_CAST`` costs 25–50× a successful one,
    so no other candidate ever touches the full data.
-4. **Quarantine.** Failed cells per column are ``count(raw) - count(typed)`` (two cheap
-   aggregates); only when a table has failures is ``raw`` joined to ``typed`` to copy the failed
-   cells with their original text into ``quarantine``.
+5. **Quarantine.** Failed cells per column are ``count(raw) - count(typed)`` (two cheap
+   aggregates); only when a table has failures is ``raw`` joined to ``typed`` on ``_row`` to
+   copy the failed cells with their original text into ``quarantine``.
 
-Confidence (one formula for every typed candidate)::
+Confidence (one formula for every typed candidate, repeated in each decision's note)::
 
     confidence = cast_rate × certainty
+    certainty  = 1 − (1 − ambiguity_certainty) × ambiguous_share
 
-``cast_rate`` is the share of non-null sampled values the plan really casts; ``certainty`` is
-1.0, or ``ambiguity_certainty`` (0.9) when the sample cannot decide between two readings of the
-same text (day/month order, or ``1,234`` as a thousands or a decimal separator) and the
-documented default was taken. A column kept as text gets ``1 − confidence`` of its best rejected
-candidate (1.0 when nothing matched, 0.0 for a column without values).
+``ambiguous_share`` is the share of non-null sampled values whose reading rests on a documented
+default because the sample cannot decide it: day/month order when no ``d?m?Y`` value has a
+component above 12 (then month first for ``/``, day first for ``-`` and ``.``), or ``1,234`` /
+``1.500`` when no value shows which mark is the decimal one (then ``.``). With the default
+``ambiguity_certainty`` of 0.9 a fully ambiguous column has certainty 0.9. A column kept as text
+gets ``1 − confidence`` of its best rejected candidate (1.0 when nothing matched any candidate,
+0.0 when there were no values).
 """
 
 import datetime as dt
@@ -136,7 +147,7 @@ class CastPlan:
     percent: bool = False
     parentheses: bool = False  # (12.50) is -12.50
     exponent: bool = False
-    true_tokens: tuple[str, ...] = ()
+    true_tokens: tuple[str, ...] = ()  # boolean: lowercase words read as true
     false_tokens: tuple[str, ...] = ()
     padded: bool = False  # sampled values carry outer spaces: trim before matching tokens
 
@@ -804,6 +815,8 @@ def _number_proposals(
         if parts is None:
             continue
         digits, fraction, marks = parts
+        if len(digits) > 38 or len(fraction) > 30:
+            continue  # beyond every numeric guard (and int() refuses 4,300+ digits)
         group_marks |= marks
         parentheses |= shape.parentheses
         if shape.percent:

@@ -52,6 +52,8 @@ def raw_tables(
         null_tokens=settings.null_tokens,
         placeholder_tokens=settings.placeholder_tokens,
         max_file_bytes=settings.max_file_bytes,
+        # Transcoded and repaired copies stay on the data disk, not in a small system /tmp.
+        temp_dir=warehouse.layout.temp_dir(),
     )
     with warehouse.write(source.name, ASSET) as con:
         result = ingest_files(con, listing.files, options, progress=context.log.info)

@@ -4,6 +4,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from pandera.errors import SchemaError
 
 from dataraum_assets.analysis.typed_tables import (
     OUTPUT_SCHEMAS,
@@ -130,6 +131,12 @@ def test_zero_one_stays_integer() -> None:
         None,
         1.0,
     )
+
+
+def test_padded_boolean_words_are_trimmed() -> None:
+    decision, typed, _ = type_one([" yes", "no ", "Yes"])
+    assert decision.semantic_type == "boolean"
+    assert typed == [True, False, True]
 
 
 def test_zero_one_next_to_words_is_boolean() -> None:
@@ -500,6 +507,22 @@ def test_huge_exponent_in_a_numeric_column_is_quarantined() -> None:
     assert quarantined == [(21, "1e4000000000")]
 
 
+def test_digit_strings_beyond_python_int_limits_do_not_crash() -> None:
+    values = [str(i) for i in range(1, 20)] + ["9" * 5000]
+    decision, typed, quarantined = type_one(values)
+    assert decision.semantic_type == "integer"
+    assert typed[-1] is None
+    assert quarantined == [(20, "9" * 5000)]
+
+
+def test_disagreeing_decimal_marks_follow_the_majority() -> None:
+    loose = TypingOptions(min_cast_rate=0.7, min_confidence=0.7)
+    typing = infer_column_type(["1,5", "2,25", "3,75", "4.5"], "x", loose)
+    assert (typing.semantic_type, typing.formats) == ("decimal", ("0,#",))
+    assert "decimal marks disagree: 1 sampled values use '.'" in typing.note
+    assert typing.cast_rate == 0.75
+
+
 def test_values_duckdb_would_cast_but_the_plan_rejects_are_quarantined() -> None:
     values = [str(i) for i in range(1, 50)] + ["0x1F", "1_000", "12."]
     decision, typed, quarantined = type_one(values)
@@ -513,7 +536,10 @@ def test_values_duckdb_would_cast_but_the_plan_rejects_are_quarantined() -> None
     [
         (["1,234.5", "(3.00)", "-4", "0x1F", "1e5", " 12 ", "inf", "12.", "+5", "1,23"], "n"),
         (["$1,200.50", "($3.00)", "€4", "USD 5", "5 USD", "US$6", "-$7", "$-8", "$$9"], "n"),
-        (["1.234,56", "12,5", "1,234.56", "(2,5)", "3 %", "4%", "-5%", "%6"], "n"),
+        (["1.234,56", "12,5", "1,234.56", "(2,5)", "3 %", "4%", "-5%", "%6", "+7 %"], "n"),
+        (["- $5", "-$-5", "+$5", "( $5 )", " $ 5 ", "$5 USD", "5$", "$1 234", "$1,234"], "n"),
+        (["1 234,5", "1 234", "12 34", "1'234", " 7 ", "7\t", "1.234.567"], "n"),
+        (["yes", " no ", "YES", "Yes", "y", "0", "1", "maybe", "t", "nope"], "b"),
         (["2024-03-15", "03/15/2024", "2024-02-30", "15.03.2024", "24-03-15"], "d"),
         (["2024-03-15T10:00:00+02:00", "2024-03-15 10:00", "2024-03-15", "10:00"], "d"),
         (["10:30", "25:00", "10:30 PM", "13:00 PM", "2024-Q1", "2024-Q5", "2024-03"], "d"),
@@ -652,7 +678,7 @@ def test_output_schemas_reject_bad_rows(connections: list[duckdb.DuckDBPyConnect
     build_typed_tables(con, TypingOptions(min_cast_rate=0.5, min_confidence=0.5))
     frame = con.sql("SELECT * FROM type_decisions").df()
     frame.loc[0, "confidence"] = 1.5
-    with pytest.raises(Exception, match="confidence"):
+    with pytest.raises(SchemaError, match="confidence"):
         OUTPUT_SCHEMAS["type_decisions"].validate(frame)
 
 
