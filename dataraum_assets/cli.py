@@ -7,6 +7,7 @@ Materializing is Dagster's job::
 """
 
 import argparse
+import glob
 import os
 import sys
 from collections.abc import Sequence
@@ -96,6 +97,26 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history(args: argparse.Namespace) -> int:
+    # Imported here: pyarrow is not needed by the other commands.
+    from dataraum_assets.ingestion_history import history_glob
+
+    pattern = history_glob(resolve_data_dir(), args.source)
+    if not glob.glob(pattern):
+        raise CliError(f"no ingestion history yet: no files match {pattern}")
+    where, params = ("WHERE run_id = ?", [pattern, args.run_id]) if args.run_id else ("", [pattern])
+    relation = duckdb.connect().sql(
+        f"SELECT * FROM read_parquet(?, union_by_name = true) {where} "
+        "ORDER BY ingested_at, source, file_path",
+        params=params,
+    )
+    if args.csv:
+        relation.write_csv("/dev/stdout")
+    else:
+        relation.show(max_rows=args.max_rows, max_width=10_000)
+    return 0
+
+
 def _example(args: argparse.Namespace) -> int:
     from dataraum_assets.example_data import write_example_source
 
@@ -131,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--max-rows", type=int, default=1000, help="rows shown (default 1000)")
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     query.set_defaults(run=_query)
+
+    history = commands.add_parser(
+        "history",
+        help="the ingestion history: per run and file, when, outcome, rows, sha256 and error",
+    )
+    history.add_argument("source", nargs="?", help="one source (default: all)")
+    history.add_argument("--run", dest="run_id", help="only this run id")
+    history.add_argument("--max-rows", type=int, default=1000, help="rows shown (default 1000)")
+    history.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    history.set_defaults(run=_history)
 
     example = commands.add_parser("example", help="write the bundled example source")
     example.add_argument("folder")

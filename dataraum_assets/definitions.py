@@ -8,7 +8,13 @@ from dataraum_assets.assets.statistical_profiles import (
     statistical_profiles_checks,
 )
 from dataraum_assets.assets.typed_tables import typed_tables, typed_tables_checks
-from dataraum_assets.resources import WarehouseResource
+from dataraum_assets.resources import CsvInboxResource, GitHubResource, WarehouseResource
+from dataraum_assets.sensors.csv_inbox import csv_inbox_sensor
+from dataraum_assets.sensors.github import build_github_full_resync_schedule, github_sensor
+
+# GitHub sources: the token is read from $GITHUB_TOKEN when the sensor or schedule runs; set
+# owners=[...] / repositories=[...] here (README, "GitHub sources").
+github_resource = GitHubResource(token=dg.EnvVar("GITHUB_TOKEN"))
 
 # The in-process executor: the pipeline so far is a chain, DuckDB already uses every core inside
 # one query, and a process per step costs 2-3 s on 2-core machines against ~40 ms in-process
@@ -16,6 +22,12 @@ from dataraum_assets.resources import WarehouseResource
 defs = dg.Definitions(
     assets=[raw_tables, typed_tables, statistical_profiles],
     asset_checks=[*raw_tables_checks, *typed_tables_checks, *statistical_profiles_checks],
-    resources={"warehouse": WarehouseResource()},
+    resources={
+        "warehouse": WarehouseResource(),
+        "csv_inbox": CsvInboxResource(),
+        "github": github_resource,
+    },
+    sensors=[csv_inbox_sensor, github_sensor],
+    schedules=[build_github_full_resync_schedule(github_resource.full_resync_cron)],
     executor=dg.in_process_executor,
 )

@@ -10,6 +10,14 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
+from dataraum_assets.github_snapshot import (
+    DEFAULT_BUG_LABELS,
+    DEFAULT_SEVERITY_LABELS,
+    BugRules,
+    OwnerPlan,
+    PyGithubClient,
+    plan_sources,
+)
 from dataraum_assets.sources import RegisteredSource, get_source
 from dataraum_assets.warehouse import WarehouseLayout, atomic_database_file, attach_upstreams
 
@@ -91,3 +99,118 @@ class WarehouseResource(dg.ConfigurableResource):
         with self._connect(":memory:") as con:
             attach_upstreams(con, self.layout, source, assets)
             yield con
+
+
+INBOX_DIR_ENV_VAR = "DATARAUM_INBOX_DIR"
+
+
+class CsvInboxResource(dg.ConfigurableResource):
+    """The CSV inbox watched by ``csv_inbox_sensor`` (see dataraum_assets/inbox.py).
+
+    Each sub-folder of the inbox is a source and a loose ``.csv``/``.tsv`` file a source of one
+    table. Files are hashed inside the sensor tick, so the size limits keep a tick well within
+    Dagster's sensor timeout (60 s by default, ``DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS``).
+    """
+
+    inbox_dir: str | None = Field(
+        default=None,
+        description=f"Folder watched for sources; defaults to ${INBOX_DIR_ENV_VAR}, else "
+        "<data_dir>/inbox (the warehouse's data folder).",
+    )
+    max_file_bytes: int | None = Field(
+        default=5_000_000_000,
+        ge=1,
+        description="A source with a file larger than this is skipped, with a log line and the "
+        "file named in the tick; None: no limit.",
+    )
+    keep_snapshots: int = Field(
+        default=3,
+        ge=1,
+        description="Snapshots kept per source under <data_dir>/snapshots/<source>/ (the newest; "
+        "the one a queued or running run reads is never deleted).",
+    )
+    max_hash_bytes_per_tick: int = Field(
+        default=2_000_000_000,
+        ge=1,
+        description="Bytes one tick hashes at most (at least one file); the rest is hashed on "
+        "the next ticks, so a large drop never makes a tick time out.",
+    )
+
+    def inbox_path(self, data_dir: Path) -> Path:
+        configured = self.inbox_dir or os.environ.get(INBOX_DIR_ENV_VAR)
+        return Path(configured).expanduser().absolute() if configured else data_dir / "inbox"
+
+
+class GitHubResource(dg.ConfigurableResource):
+    """GitHub owners synced into sources by ``github_sensor`` and
+    ``github_full_resync_schedule`` (logic in dataraum_assets/github_snapshot.py).
+
+    Each configured owner (organisation or user) becomes the source ``github-<login>``, written
+    to ``<data_dir>/github/github-<login>/`` as CSV files; explicit ``owner/name`` repositories
+    join their owner's source. The token is read from the environment at run time through
+    ``dg.EnvVar("GITHUB_TOKEN")`` and never logged.
+    """
+
+    base_url: str = Field(
+        default="https://api.github.com",
+        description="REST API root: api.github.com, https://<host>/api/v3 for GitHub "
+        "Enterprise, or a local server.",
+    )
+    token: str | None = Field(
+        default=None,
+        repr=False,
+        description='API token; pass dg.EnvVar("GITHUB_TOKEN"). Empty or unset: unauthenticated '
+        "requests (60 per hour on api.github.com).",
+    )
+    owners: list[str] = Field(
+        default_factory=list, description="Organisations or users whose repositories are synced."
+    )
+    repositories: list[str] = Field(
+        default_factory=list,
+        description="Single repositories as owner/name, synced into their owner's source.",
+    )
+    bug_labels: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_BUG_LABELS),
+        description="Labels (case-insensitive) that make an issue a bug.",
+    )
+    severity_labels: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_SEVERITY_LABELS),
+        description="Label (case-insensitive) → severity (critical, high, medium, low); the "
+        "highest wins, a bug with none is 'unknown'.",
+    )
+    max_retries: int = Field(
+        default=3, ge=0, description="Retries of a request after a 5xx or connection error."
+    )
+    backoff_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="Retry n waits backoff_seconds * 2**(n-1), jittered down to half of that.",
+    )
+    per_page: int = Field(default=100, ge=1, le=100, description="Page size of list requests.")
+    timeout_seconds: int = Field(default=15, ge=1, description="Timeout of one request.")
+    seconds_between_requests: float = Field(
+        default=0.25,
+        ge=0,
+        description="Pause between requests (PyGithub's default), against secondary rate limits.",
+    )
+    full_resync_cron: str = Field(
+        default="0 3 * * *",
+        description="Cron of github_full_resync_schedule, read when the definitions load.",
+    )
+
+    def client(self) -> PyGithubClient:
+        return PyGithubClient(
+            self.base_url,
+            self.token or None,
+            per_page=self.per_page,
+            max_retries=self.max_retries,
+            backoff_seconds=self.backoff_seconds,
+            timeout_seconds=self.timeout_seconds,
+            seconds_between_requests=self.seconds_between_requests,
+        )
+
+    def bug_rules(self) -> BugRules:
+        return BugRules(bug_labels=tuple(self.bug_labels), severity_labels=self.severity_labels)
+
+    def plans(self) -> list[OwnerPlan]:
+        return plan_sources(self.owners, self.repositories)

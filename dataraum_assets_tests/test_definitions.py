@@ -54,3 +54,18 @@ def test_quality_gates_are_blocking_checks() -> None:
 
 def test_definitions_validate() -> None:
     dg.Definitions.validate_loadable(defs)
+
+
+def test_sensors_and_schedules_target_the_whole_pipeline() -> None:
+    repository = defs.get_repository_def()
+    sensors = {sensor.name: sensor for sensor in repository.sensor_defs}
+    assert set(sensors) == {"csv_inbox_sensor", "github_sensor"}
+    assert sensors["csv_inbox_sensor"].default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensors["github_sensor"].default_status == dg.DefaultSensorStatus.STOPPED
+    assert [schedule.name for schedule in repository.schedule_defs] == [
+        "github_full_resync_schedule"
+    ]
+    for sensor in sensors.values():
+        job = repository.get_job(sensor.job_name)
+        selected = job.asset_layer.selected_asset_keys
+        assert {key.to_user_string() for key in selected} == set(PIPELINE_EDGES), sensor.name

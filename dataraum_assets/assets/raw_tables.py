@@ -8,9 +8,11 @@ import duckdb
 from dataraum_assets.analysis.raw_tables import OUTPUT_SCHEMAS, RawTablesOptions, ingest_files
 from dataraum_assets.assets.metadata import column_schema
 from dataraum_assets.checks import schema_checks, source_gate
+from dataraum_assets.ingestion_history import HistoryRun, write_history
 from dataraum_assets.markdown import markdown_table
 from dataraum_assets.partitions import sources_partitions
 from dataraum_assets.resources import WarehouseResource
+from dataraum_assets.run_tags import FINGERPRINT_TAG, TRIGGER_TAG
 from dataraum_assets.sources import SourceSettings
 
 ASSET = "raw_tables"
@@ -37,7 +39,8 @@ Settings (`dataraum.yaml` in the source folder, section `raw_tables`): `null_tok
 that become NULL; default empty, NULL, null, None, NaN, NA, N/A, #N/A, #NULL!, #REF!,
 #VALUE!, #DIV/0!, --), `placeholder_tokens` (reported, not nulled; default `-` and `.`),
 `block_on_rejection` (default false: a rejected file fails the run instead),
-`max_file_bytes`. Output: `<data_dir>/warehouse/<source>/raw_tables.duckdb`.""",
+`max_file_bytes`. Output: `<data_dir>/warehouse/<source>/raw_tables.duckdb`; each run also
+appends its files' outcomes to the ingestion history (`dataraum-assets history`).""",
 )
 def raw_tables(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
@@ -57,6 +60,14 @@ def raw_tables(
     )
     with warehouse.write(source.name, ASSET) as con:
         result = ingest_files(con, listing.files, options, progress=context.log.info)
+        tags = context.run.tags
+        write_history(
+            warehouse.layout.data_dir,
+            HistoryRun(
+                source.name, context.run.run_id, tags.get(FINGERPRINT_TAG), tags.get(TRIGGER_TAG)
+            ),
+            result.files,
+        )
         rejected = [item for item in result.files if item.status == "rejected"]
         if rejected and settings.block_on_rejection:
             raise dg.Failure(
