@@ -66,6 +66,7 @@ def test_sensors_and_schedules_target_the_whole_pipeline() -> None:
         "github_full_resync_schedule"
     ]
     for sensor in sensors.values():
+        assert sensor.job_name is not None
         job = repository.get_job(sensor.job_name)
         selected = job.asset_layer.selected_asset_keys
         assert {key.to_user_string() for key in selected} == set(PIPELINE_EDGES), sensor.name
