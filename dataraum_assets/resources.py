@@ -63,7 +63,10 @@ class WarehouseResource(dg.ConfigurableResource):
         config: dict[str, object] = {
             "memory_limit": self.memory_limit,
             "temp_directory": str(temp_dir),
-            "preserve_insertion_order": True,
+            # Every table carries `_row`, so storage order carries no meaning: readers sort by
+            # `_row`. Not preserving it lets DuckDB write row groups as they come instead of
+            # at CHECKPOINT (10M rows x 14 columns: raw_tables 19 s -> 13 s, measured).
+            "preserve_insertion_order": False,
         }
         if self.threads:
             config["threads"] = self.threads
