@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from github.Repository import Repository as PyGithubRepository
 
 from dataraum_assets.identifiers import is_valid_source_name
+from dataraum_assets.warehouse import fsync_dir
 
 SEVERITIES = ("critical", "high", "medium", "low")
 UNKNOWN_SEVERITY = "unknown"
@@ -858,7 +859,7 @@ def write_snapshot(folder: Path, snapshot: Snapshot, rules: BugRules, as_of: dat
         if folder.exists():
             os.rename(folder, aside)
         os.rename(temp, folder)
-        _fsync_dir(parent)
+        fsync_dir(parent)
         shutil.rmtree(aside, ignore_errors=True)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
@@ -874,14 +875,6 @@ def _recover_interrupted_swap(folder: Path) -> None:
     )
     if aside:
         os.rename(aside[-1], folder)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -58,7 +58,7 @@ class WarehouseLayout:
         return self.data_dir / "tmp"
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -82,7 +82,7 @@ def atomic_database_file(final_path: Path) -> Iterator[Path]:
         with open(temp_path, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temp_path, final_path)
-        _fsync_dir(final_path.parent)
+        fsync_dir(final_path.parent)
     finally:
         temp_path.unlink(missing_ok=True)
         temp_path.with_name(temp_path.name + ".wal").unlink(missing_ok=True)

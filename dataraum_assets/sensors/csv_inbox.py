@@ -10,25 +10,16 @@ from dataraum_assets.inbox import ActiveRun, InboxCursor, InboxOptions, evaluate
 from dataraum_assets.partitions import SOURCES_PARTITION_NAME, sources_partitions
 from dataraum_assets.resources import CsvInboxResource, WarehouseResource
 from dataraum_assets.run_tags import FINGERPRINT_TAG, SOURCE_TAG, TRIGGER_TAG
+from dataraum_assets.sensors.pipeline_runs import IN_FLIGHT_STATUSES, PIPELINE_SELECTION
 
 SENSOR_NAME = "csv_inbox_sensor"
 
-# Every asset fed by raw_tables: the whole per-source pipeline, with its checks.
-PIPELINE_SELECTION = dg.AssetSelection.assets("raw_tables").downstream()
 
-# Runs that will still read (or are reading) the source's registered folder. NOT_STARTED is
-# left out: a run whose launch failed stays there forever and would block its source.
-_IN_FLIGHT = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
 _WARNING_STATUSES = {"too_large", "invalid", "error"}
 
 
 def _active_runs(instance: dg.DagsterInstance) -> list[ActiveRun]:
-    runs = instance.get_runs(filters=dg.RunsFilter(statuses=_IN_FLIGHT))
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=IN_FLIGHT_STATUSES))
     return [
         ActiveRun(
             source=run.tags[SOURCE_TAG],

@@ -30,22 +30,11 @@ from dataraum_assets.github_snapshot import (
 from dataraum_assets.partitions import SOURCES_PARTITION_NAME, sources_partitions
 from dataraum_assets.resources import GitHubResource, WarehouseResource
 from dataraum_assets.run_tags import FINGERPRINT_TAG, SOURCE_TAG, TRIGGER_TAG
+from dataraum_assets.sensors.pipeline_runs import IN_FLIGHT_STATUSES, PIPELINE_SELECTION
 from dataraum_assets.sources import register_source
 
 SENSOR_NAME = "github_sensor"
 SCHEDULE_NAME = "github_full_resync_schedule"
-
-# Every asset fed by raw_tables: the whole per-source pipeline, with its checks.
-PIPELINE_SELECTION = dg.AssetSelection.assets("raw_tables").downstream()
-
-# A snapshot folder is replaced by renames; while a run of the source is queued or running it
-# reads that folder, so the source waits for the next tick instead (its cursor stays put).
-_IN_FLIGHT = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
 
 
 @dataclass(frozen=True)
@@ -59,7 +48,7 @@ class SyncResult:
 
 def _in_flight_run(instance: dg.DagsterInstance, source: str) -> str | None:
     runs = instance.get_runs(
-        filters=dg.RunsFilter(tags={SOURCE_TAG: source}, statuses=_IN_FLIGHT), limit=1
+        filters=dg.RunsFilter(tags={SOURCE_TAG: source}, statuses=IN_FLIGHT_STATUSES), limit=1
     )
     return runs[0].run_id if runs else None
 
