@@ -7,6 +7,7 @@ PIPELINE_EDGES = {
     "raw_tables": set(),
     "typed_tables": {"raw_tables"},
     "statistical_profiles": {"typed_tables"},
+    "quality_metrics": {"statistical_profiles", "typed_tables"},
 }
 
 
@@ -28,7 +29,7 @@ def test_every_asset_is_partitioned_by_source_and_documented() -> None:
         node = graph.get(key)
         assert node.partitions_def == sources_partitions, key
         assert node.description and len(node.description) > 200, key
-        assert node.group_name in {"ingestion", "profiling"}, key
+        assert node.group_name in {"ingestion", "profiling", "quality"}, key
         assert "duckdb" in node.kinds, key
 
 
@@ -46,6 +47,9 @@ def test_quality_gates_are_blocking_checks() -> None:
         "statistical_profiles_column_profiles_matches_schema",
         "statistical_profiles_top_values_matches_schema",
         "statistical_profiles_histograms_matches_schema",
+        "quality_metrics_benford_matches_schema",
+        "quality_metrics_outliers_matches_schema",
+        "quality_metrics_findings_matches_schema",
     }
     assert {name for name, spec in checks.items() if spec.blocking} == expected_blocking
     # A rejected file must not stop the other files of the source.

@@ -70,6 +70,7 @@ def test_example_pipeline_with_run_history_in_postgres(
         )
         keys = sorted(row[0] for row in cursor.fetchall())
         assert keys == [
+            '["quality_metrics"]',
             '["raw_tables"]',
             '["statistical_profiles"]',
             '["typed_tables"]',

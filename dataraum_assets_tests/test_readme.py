@@ -48,6 +48,7 @@ def test_demo_runs_the_pipeline_on_the_example_source(tmp_path: Path) -> None:
     assert "dataraum-assets query acme_books" in demo.stdout
     warehouse = tmp_path / "data" / "warehouse" / "acme_books"
     assert sorted(path.name for path in warehouse.iterdir()) == [
+        "quality_metrics.duckdb",
         "raw_tables.duckdb",
         "statistical_profiles.duckdb",
         "typed_tables.duckdb",

@@ -166,6 +166,7 @@ def test_failed_step_keeps_previous_version(
     ]
     folder = second.warehouse.layout.source_dir(second.source)
     assert sorted(path.name for path in folder.iterdir()) == [
+        "quality_metrics.duckdb",
         "raw_tables.duckdb",
         "statistical_profiles.duckdb",
         "typed_tables.duckdb",
