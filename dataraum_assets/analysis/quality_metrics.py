@@ -46,6 +46,7 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 from pandera.typing import Series
 
+from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import ROW_NUMBER_COLUMN, quote_identifier
 
 KEY_NAME = re.compile(r"^(id|.*_id|.*_number|.*_key|.*_code)$")
@@ -201,7 +202,7 @@ def build_quality_metrics(
     written."""
     typed = quote_identifier(typed_database)
     profiles = _profiles(con, quote_identifier(profiles_database))
-    tables = _typed_columns(con, typed_database)
+    tables = typed_columns(con, typed_database)
     benford: list[BenfordTest] = []
     outliers: list[OutlierTest] = []
     findings: list[Finding] = []
@@ -237,28 +238,6 @@ def _profiles(con: duckdb.DuckDBPyConnection, database: str) -> dict[tuple[str, 
         "AND t.column_name = p.column_name AND t.rank = 1"
     ).fetchall()
     return {(row[0], row[1]): _Profile(*row[2:]) for row in rows}
-
-
-def _typed_columns(
-    con: duckdb.DuckDBPyConnection, typed_database: str
-) -> dict[str, list[tuple[str, str]]]:
-    """Table name → [(column, DuckDB type)] in table order, without ``_row``."""
-    tables: dict[str, list[tuple[str, str]]] = {
-        name: []
-        for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
-            "AND schema_name = 'typed' ORDER BY table_name",
-            [typed_database],
-        ).fetchall()
-    }
-    for table, column, data_type in con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = ? AND schema_name = 'typed' ORDER BY table_name, column_index",
-        [typed_database],
-    ).fetchall():
-        if table in tables and column != ROW_NUMBER_COLUMN:
-            tables[table].append((column, data_type))
-    return tables
 
 
 def _duplicate_rows(

@@ -66,7 +66,8 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 from pandera.typing import Series
 
-from dataraum_assets.identifiers import ROW_NUMBER_COLUMN, quote_identifier
+from dataraum_assets.analysis.typed_tables import typed_columns
+from dataraum_assets.identifiers import quote_identifier
 
 _T = TypeVar("_T")
 
@@ -303,7 +304,7 @@ def build_statistical_profiles(
     database = quote_identifier(typed_database)
     decisions = _type_decisions(con, database)
     quarantined = _quarantine_counts(con, database)
-    tables = _typed_columns(con, typed_database)
+    tables = typed_columns(con, typed_database)
 
     profiles: list[ColumnProfile] = []
     top_values: list[TopValue] = []
@@ -361,28 +362,6 @@ def _quarantine_counts(con: duckdb.DuckDBPyConnection, database: str) -> dict[tu
         f"SELECT table_name, column_name, count(*) FROM {database}.main.quarantine GROUP BY ALL"
     ).fetchall()
     return {(table, column): count for table, column, count in rows}
-
-
-def _typed_columns(
-    con: duckdb.DuckDBPyConnection, typed_database: str
-) -> dict[str, list[tuple[str, str]]]:
-    """Table name → [(column, DuckDB type)] in table order, without the ``_row`` column."""
-    tables: dict[str, list[tuple[str, str]]] = {
-        name: []
-        for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
-            "AND schema_name = 'typed' ORDER BY table_name",
-            [typed_database],
-        ).fetchall()
-    }
-    for table, column, data_type in con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = ? AND schema_name = 'typed' ORDER BY table_name, column_index",
-        [typed_database],
-    ).fetchall():
-        if table in tables and column != ROW_NUMBER_COLUMN:
-            tables[table].append((column, data_type))
-    return tables
 
 
 def _batches(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:

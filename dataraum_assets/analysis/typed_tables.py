@@ -1756,3 +1756,26 @@ OUTPUT_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "quarantine": QuarantineSchema,
     "table_summary": TableSummarySchema,
 }
+
+
+def typed_columns(
+    con: duckdb.DuckDBPyConnection, typed_database: str
+) -> dict[str, list[tuple[str, str]]]:
+    """Table name → [(column, DuckDB type)] in table order, without ``_row``, for the typed
+    tables of ``typed_database`` (attached); what every later stage iterates over."""
+    tables: dict[str, list[tuple[str, str]]] = {
+        name: []
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+            "AND schema_name = 'typed' ORDER BY table_name",
+            [typed_database],
+        ).fetchall()
+    }
+    for table, column, data_type in con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = ? AND schema_name = 'typed' ORDER BY table_name, column_index",
+        [typed_database],
+    ).fetchall():
+        if table in tables and column != ROW_NUMBER_COLUMN:
+            tables[table].append((column, data_type))
+    return tables
