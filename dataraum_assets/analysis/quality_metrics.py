@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow as pa_arrow
 from pandera.typing import Series
 
+from dataraum_assets.analysis.output_tables import write_records
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import ROW_NUMBER_COLUMN, quote_identifier
 
@@ -543,46 +543,13 @@ _FINDINGS_DDL = {
     "detail": "VARCHAR",
     "evidence": "VARCHAR",
 }
-_ARROW_TYPES = {
-    "VARCHAR": pa_arrow.string(),
-    "BIGINT": pa_arrow.int64(),
-    "DOUBLE": pa_arrow.float64(),
-    "DOUBLE[]": pa_arrow.list_(pa_arrow.float64()),
-    "VARCHAR[]": pa_arrow.list_(pa_arrow.string()),
-}
 
 
 def _write_outputs(con: duckdb.DuckDBPyConnection, result: QualityResult) -> None:
     """(Re)create the three tables; the caller makes the file replacement atomic."""
-    for table, columns, records in (
-        ("benford", _BENFORD_DDL, result.benford),
-        ("outliers", _OUTLIERS_DDL, result.outliers),
-        ("findings", _FINDINGS_DDL, result.findings),
-    ):
-        ddl = ", ".join(f"{quote_identifier(name)} {kind}" for name, kind in columns.items())
-        con.execute(f"CREATE OR REPLACE TABLE {quote_identifier(table)} ({ddl})")
-        if not records:
-            continue
-        arrow = pa_arrow.table(
-            {
-                name: pa_arrow.array(
-                    [_plain(getattr(record, name)) for record in records], type=_ARROW_TYPES[kind]
-                )
-                for name, kind in columns.items()
-            }
-        )
-        view = f"__quality_metrics_{table}"
-        con.register(view, arrow)
-        try:
-            con.execute(
-                f"INSERT INTO {quote_identifier(table)} SELECT * FROM {quote_identifier(view)}"
-            )
-        finally:
-            con.unregister(view)
-
-
-def _plain(value: object) -> object:
-    return list(value) if isinstance(value, tuple) else value
+    write_records(con, "benford", _BENFORD_DDL, result.benford)
+    write_records(con, "outliers", _OUTLIERS_DDL, result.outliers)
+    write_records(con, "findings", _FINDINGS_DDL, result.findings)
 
 
 def _is_list_or_null(series: pd.Series) -> pd.Series:

@@ -63,9 +63,9 @@ from typing import Any, TypeVar
 import duckdb
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow as pa_arrow
 from pandera.typing import Series
 
+from dataraum_assets.analysis.output_tables import write_records
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import quote_identifier
 
@@ -982,42 +982,13 @@ _HISTOGRAMS_DDL = {
     "upper_label": "VARCHAR",
     "count": "BIGINT",
 }
-_ARROW_TYPES = {
-    "VARCHAR": pa_arrow.string(),
-    "INTEGER": pa_arrow.int32(),
-    "BIGINT": pa_arrow.int64(),
-    "DOUBLE": pa_arrow.float64(),
-    "BOOLEAN": pa_arrow.bool_(),
-}
 
 
 def _write_outputs(con: duckdb.DuckDBPyConnection, result: ProfilesResult) -> None:
     """(Re)create the three tables; the caller makes the file replacement atomic."""
-    for table, columns, records in (
-        ("column_profiles", _COLUMN_PROFILES_DDL, result.profiles),
-        ("top_values", _TOP_VALUES_DDL, result.top_values),
-        ("histograms", _HISTOGRAMS_DDL, result.histograms),
-    ):
-        ddl = ", ".join(f"{quote_identifier(name)} {kind}" for name, kind in columns.items())
-        con.execute(f"CREATE OR REPLACE TABLE {quote_identifier(table)} ({ddl})")
-        if not records:
-            continue
-        arrow = pa_arrow.table(
-            {
-                name: pa_arrow.array(
-                    [getattr(record, name) for record in records], type=_ARROW_TYPES[kind]
-                )
-                for name, kind in columns.items()
-            }
-        )
-        view = f"__statistical_profiles_{table}"
-        con.register(view, arrow)
-        try:
-            con.execute(
-                f"INSERT INTO {quote_identifier(table)} SELECT * FROM {quote_identifier(view)}"
-            )
-        finally:
-            con.unregister(view)
+    write_records(con, "column_profiles", _COLUMN_PROFILES_DDL, result.profiles)
+    write_records(con, "top_values", _TOP_VALUES_DDL, result.top_values)
+    write_records(con, "histograms", _HISTOGRAMS_DDL, result.histograms)
 
 
 _FLOAT_PROFILE_COLUMNS = (
