@@ -90,11 +90,15 @@ def _query(args: argparse.Namespace) -> int:
     relation = con.sql(args.sql)
     if relation is None:
         return 0
+    _print_relation(relation, args)
+    return 0
+
+
+def _print_relation(relation: duckdb.DuckDBPyRelation, args: argparse.Namespace) -> None:
     if args.csv:
         relation.write_csv("/dev/stdout")
     else:
         relation.show(max_rows=args.max_rows, max_width=10_000)
-    return 0
 
 
 def _history(args: argparse.Namespace) -> int:
@@ -110,10 +114,7 @@ def _history(args: argparse.Namespace) -> int:
         "ORDER BY ingested_at, source, file_path",
         params=params,
     )
-    if args.csv:
-        relation.write_csv("/dev/stdout")
-    else:
-        relation.show(max_rows=args.max_rows, max_width=10_000)
+    _print_relation(relation, args)
     return 0
 
 
