@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from dataraum_assets_tests.pipeline import REPO_ROOT
+from dataraum_assets_tests.pipeline import REPO_ROOT, per_source_warehouse_assets
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 BIN = Path(sys.executable).parent
@@ -47,12 +47,11 @@ def test_demo_runs_the_pipeline_on_the_example_source(tmp_path: Path) -> None:
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     assert "dataraum-assets query acme_books" in demo.stdout
     warehouse = tmp_path / "data" / "warehouse" / "acme_books"
-    assert sorted(path.name for path in warehouse.iterdir()) == [
-        "quality_metrics.duckdb",
-        "raw_tables.duckdb",
-        "statistical_profiles.duckdb",
-        "typed_tables.duckdb",
-    ]
+    # Every per-source asset of the code location leaves its DuckDB file, and nothing else
+    # (no leftover temp files from the atomic swap).
+    assert sorted(path.name for path in warehouse.iterdir()) == sorted(
+        f"{name}.duckdb" for name in per_source_warehouse_assets()
+    )
     con = duckdb.connect(str(warehouse / "typed_tables.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM typed.invoices").fetchall() == [(1455,)]
 
