@@ -83,16 +83,29 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextlib.contextmanager
     def write(
-        self, source: str, asset: str, reads: Sequence[str] = ()
+        self,
+        source: str,
+        asset: str,
+        reads: Sequence[str] = (),
+        optional_reads: Sequence[str] = (),
     ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection whose main database becomes ``<asset>.duckdb`` of ``source`` when the
-        block succeeds; upstream assets in ``reads`` are attached read-only under their names."""
+        block succeeds; upstream assets in ``reads`` are attached read-only under their names.
+
+        ``optional_reads`` are attached the same way when their file exists (an upstream never
+        materialized for this source is left out); the analysis asks ``attached_databases``."""
         layout = self.layout
         with (
             atomic_database_file(layout.asset_path(source, asset)) as temp_path,
             self._connect(str(temp_path)) as con,
         ):
             attach_upstreams(con, layout, source, reads)
+            attach_upstreams(
+                con,
+                layout,
+                source,
+                [name for name in optional_reads if layout.asset_path(source, name).exists()],
+            )
             yield con
             con.execute("CHECKPOINT")
 

@@ -98,6 +98,13 @@ def attach_read_only(con: duckdb.DuckDBPyConnection, alias: str, path: Path) -> 
     con.execute(f"ATTACH {quote_literal(str(path))} AS {quote_identifier(alias)} (READ_ONLY)")
 
 
+def attached_databases(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the databases attached to ``con`` (upstream assets attached by the resource)."""
+    return {
+        name for (name,) in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()
+    }
+
+
 def attach_upstreams(
     con: duckdb.DuckDBPyConnection, layout: WarehouseLayout, source: str, assets: Sequence[str]
 ) -> None:

@@ -5,11 +5,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dataraum_assets.resources import WarehouseResource
 from dataraum_assets.warehouse import (
     MissingUpstreamError,
     WarehouseLayout,
     atomic_database_file,
     attach_read_only,
+    attached_databases,
 )
 
 
@@ -115,3 +117,16 @@ def test_missing_upstream_is_a_clear_error(tmp_path: Path) -> None:
 def test_layout_rejects_source_names_that_could_escape(tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError, match="invalid source name"):
         WarehouseLayout(tmp_path).asset_path(name, "raw_tables")
+
+
+def test_optional_upstreams_are_attached_only_when_materialized(tmp_path: Path) -> None:
+    warehouse = WarehouseResource(data_dir=str(tmp_path))
+    with warehouse.write("src", "typed_tables") as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS version")
+    with warehouse.write(
+        "src", "entropy_context", optional_reads=["typed_tables", "pii_findings"]
+    ) as con:
+        attached = attached_databases(con)
+        assert "typed_tables" in attached
+        assert "pii_findings" not in attached
+        assert con.execute("SELECT version FROM typed_tables.t").fetchall() == [(1,)]
