@@ -11,6 +11,13 @@ Definitions:
   identifier (a key-like name, see :data:`KEY_NAME`, or integers that are all distinct) and not a
   year (integers all within 1800..2100). Only these get the Benford and outlier tests; skipped
   numeric columns are listed in ``benford`` with ``skipped_reason``.
+- **Benford applies** (Nigrini: magnitudes that are not assigned numbers and span several orders
+  of magnitude) when the column has at least ``benford_min_n`` positive values, at least
+  ``benford_min_distinct`` distinct positive values (fewer are codes, rates or counters such as
+  a line number or a discount of 0/5/10/15%) and its positive values span at least
+  ``benford_min_orders`` orders of magnitude between the 1st and 99th percentile (prices set by
+  policy, say 9.99..49.99, do not follow Benford and are not wrong for it). Otherwise the row
+  says which condition failed.
 - **Benford** (first digit, Nigrini 2012): over the positive, finite values (negative amounts
   are a different population: credit notes, reversals). ``chi_square`` = Σ (O−E)²/E over the
   nine digits with E = n·log10(1 + 1/d); ``p_value`` = P(χ²₈ > chi_square). For an even number
@@ -19,6 +26,14 @@ Definitions:
   expected share| over the digits; ``conformity`` uses Nigrini's first-digit MAD bands (close ≤
   0.006, acceptable ≤ 0.012, marginal ≤ 0.015, else nonconformity). With large n the chi-square
   test rejects almost everything, which is why the verdict follows MAD, not the p-value.
+- **Outlier population and scale**: columns with fewer than ``outlier_min_distinct`` distinct
+  values are a discrete scale and get no outlier test. When at least ``zero_inflation_share`` of
+  the values are 0 (a debit column that is 0 on credit lines, a discount that is usually 0), the
+  zeros are a mode of their own and the fences are computed on the non-zero values
+  (``population`` = 'non_zero'). When the tested values are all positive and their skewness
+  exceeds ``log_scale_skewness`` (amounts, quantities: log-normal-like), the fences are computed
+  on ln(x) and reported back in the column's units (``scale`` = 'log'); on the linear scale
+  Tukey's fences would flag ~10% of any such column, which is its shape, not an error.
 - **IQR outliers** (Tukey): values outside [p25 − k·IQR, p75 + k·IQR], k =
   ``iqr_multiplier``, quartiles by ``quantile_cont``.
 - **Modified z-score** (Iglewicz & Hoaglin): |0.6745·(x − median)/MAD| > ``modified_z_threshold``
@@ -49,7 +64,7 @@ from dataraum_assets.analysis.output_tables import write_records
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import ROW_NUMBER_COLUMN, quote_identifier
 
-KEY_NAME = re.compile(r"^(id|.*_id|.*_number|.*_key|.*_code)$")
+KEY_NAME = re.compile(r"^(id|.*_id|.*_number|.*_no|.*_nr|.*_key|.*_code)$")
 BENFORD_EXPECTED = tuple(math.log10(1 + 1 / digit) for digit in range(1, 10))
 # Φ⁻¹(3/4): makes MAD/0.6745 a consistent estimate of the standard deviation (Iglewicz-Hoaglin).
 MODIFIED_Z_CONSTANT = 0.6745
@@ -80,6 +95,16 @@ class QualityOptions:
 
     # Benford needs enough values for digit shares to mean anything; Nigrini suggests ≥ 100.
     benford_min_n: int = 100
+    # Fewer distinct positive values are codes, rates or counters, not magnitudes.
+    benford_min_distinct: int = 50
+    # Orders of magnitude (log10 of p99 / p1 of the positive values) a Benford column must span.
+    benford_min_orders: float = 2.0
+    # Fewer distinct values are a discrete scale: no outlier fences.
+    outlier_min_distinct: int = 10
+    # From this share of zeros on, the fences are computed on the non-zero values.
+    zero_inflation_share: float = 0.2
+    # Positive values skewed more than this get their fences on ln(x).
+    log_scale_skewness: float = 1.0
     # Tukey's fences.
     iqr_multiplier: float = 1.5
     # Iglewicz & Hoaglin's recommended cut-off for |modified z|.
@@ -157,6 +182,10 @@ class OutlierTest:
     outlier_count: int
     outlier_ratio: float
     sample_values: tuple[str, ...]
+    # 'all' or 'non_zero' (zero-inflated column) and 'linear' or 'log' (skewed positive values).
+    population: str = "all"
+    scale: str = "linear"
+    tested_values: int = 0
 
 
 @dataclass(frozen=True)
@@ -397,41 +426,93 @@ def _numeric_tests(
         f"SELECT CAST({quoted} AS DOUBLE) AS x, CAST({quoted} AS VARCHAR) AS text FROM {source} "
         f"WHERE {quoted} IS NOT NULL AND isfinite(CAST({quoted} AS DOUBLE))"
     )
-    [(n, low, high, q1, median, q3, mad, positives, digits)] = con.execute(
-        "SELECT count(*), min(x), max(x), quantile_cont(x, 0.25), median(x), "
-        "quantile_cont(x, 0.75), mad(x), count(*) FILTER (WHERE x > 0), "
-        # %e puts the first significant digit first, which avoids log10 rounding at powers of 10;
-        # abs because DuckDB evaluates the cast on every row, FILTER or not.
+    [(n, low, high, distinct, zeros, positives, positive_distinct, p01, p99, digits)] = con.execute(
+        "SELECT count(*), min(x), max(x), count(DISTINCT x), count(*) FILTER (WHERE x = 0), "
+        "count(*) FILTER (WHERE x > 0), count(DISTINCT x) FILTER (WHERE x > 0), "
+        "quantile_cont(x, 0.01) FILTER (WHERE x > 0), "
+        "quantile_cont(x, 0.99) FILTER (WHERE x > 0), "
+        # %e puts the first significant digit first, which avoids log10 rounding at powers
+        # of 10; abs because DuckDB evaluates the cast on every row, FILTER or not.
         "list(CAST(substr(printf('%.14e', abs(x)), 1, 1) AS INTEGER)) FILTER (WHERE x > 0) "
         f"FROM ({values})"
     ).fetchall()
     reason = _skip_reason(column, data_type, profile, low, high)
     if reason is not None:
         return BenfordTest(table, column, positives, skipped_reason=reason), []
+    orders = math.log10(p99 / p01) if positives and p01 > 0 else 0.0
     if positives < options.benford_min_n:
         reason = f"too few positive values: {positives:,} < {options.benford_min_n:,}"
-        benford = BenfordTest(table, column, positives, skipped_reason=reason)
-    else:
-        benford = _benford(table, column, digits)
+    elif positive_distinct < options.benford_min_distinct:
+        reason = (
+            f"too few distinct positive values for a magnitude: {positive_distinct:,} < "
+            f"{options.benford_min_distinct:,} (codes, rates or counters)"
+        )
+    elif orders < options.benford_min_orders:
+        reason = (
+            f"values span {orders:.2f} orders of magnitude (p1..p99 of the positive values), "
+            f"Benford needs ≥ {options.benford_min_orders:g}"
+        )
+    benford = (
+        BenfordTest(table, column, positives, skipped_reason=reason)
+        if reason is not None
+        else _benford(table, column, digits)
+    )
+    if not n or distinct < options.outlier_min_distinct:
+        return benford, []
+    return benford, _outlier_tests(con, values, table, column, n, zeros, options)
+
+
+def _outlier_tests(
+    con: duckdb.DuckDBPyConnection,
+    values: str,
+    table: str,
+    column: str,
+    n: int,
+    zeros: int,
+    options: QualityOptions,
+) -> list[OutlierTest]:
+    population = "non_zero" if zeros / n >= options.zero_inflation_share else "all"
+    tested = f"SELECT x, text FROM ({values})" + (" WHERE x <> 0" if population != "all" else "")
+    [(count, low, skewness)] = con.execute(
+        f"SELECT count(*), min(x), skewness(x) FROM ({tested})"
+    ).fetchall()
+    if not count:
+        return []
+    scale = "log" if low > 0 and (skewness or 0.0) > options.log_scale_skewness else "linear"
+    # y is the value on the scale the fences are computed on.
+    points = f"SELECT x, text, {'ln(x)' if scale == 'log' else 'x'} AS y FROM ({tested})"
+    [(q1, median, q3, mad)] = con.execute(
+        f"SELECT quantile_cont(y, 0.25), median(y), quantile_cont(y, 0.75), mad(y) FROM ({points})"
+    ).fetchall()
+    iqr = q3 - q1
+    fences = [("iqr", q1 - options.iqr_multiplier * iqr, q3 + options.iqr_multiplier * iqr)]
+    if mad > 0:
+        spread = options.modified_z_threshold * mad / MODIFIED_Z_CONSTANT
+        fences.append(("modified_z", median - spread, median + spread))
     tests: list[OutlierTest] = []
-    if n:
-        iqr = q3 - q1
-        fences = [("iqr", q1 - options.iqr_multiplier * iqr, q3 + options.iqr_multiplier * iqr)]
-        if mad > 0:
-            spread = options.modified_z_threshold * mad / MODIFIED_Z_CONSTANT
-            fences.append(("modified_z", median - spread, median + spread))
-        for method, lower, upper in fences:
-            [(count, samples)] = con.execute(
-                f"SELECT count(*), (list(text ORDER BY abs(x - ?) DESC, x))[1:?] FROM ({values}) "
-                "WHERE x < ? OR x > ?",
-                [median, options.sample_values, lower, upper],
-            ).fetchall()
-            tests.append(
-                OutlierTest(
-                    table, column, method, lower, upper, count, count / n, tuple(samples or ())
-                )
+    for method, lower, upper in fences:
+        [(outliers, samples)] = con.execute(
+            f"SELECT count(*), (list(text ORDER BY abs(y - ?) DESC, x))[1:?] FROM ({points}) "
+            "WHERE y < ? OR y > ?",
+            [median, options.sample_values, lower, upper],
+        ).fetchall()
+        unit = math.exp if scale == "log" else float
+        tests.append(
+            OutlierTest(
+                table_name=table,
+                column_name=column,
+                method=method,
+                lower_fence=unit(lower),
+                upper_fence=unit(upper),
+                outlier_count=outliers,
+                outlier_ratio=outliers / count,
+                sample_values=tuple(samples or ()),
+                population=population,
+                scale=scale,
+                tested_values=count,
             )
-    return benford, tests
+        )
+    return tests
 
 
 def chi_square_8_sf(statistic: float) -> float:
@@ -503,8 +584,11 @@ def _outlier_findings(tests: Sequence[OutlierTest], options: QualityOptions) -> 
             kind=f"{test.method}_outliers",
             severity="warning" if test.outlier_ratio >= options.outlier_warning_ratio else "info",
             value=test.outlier_ratio,
-            detail=f"{test.outlier_count:,} values ({test.outlier_ratio:.2%}) outside "
-            f"[{test.lower_fence:.6g}, {test.upper_fence:.6g}] ({test.method})",
+            detail=f"{test.outlier_count:,} of {test.tested_values:,} values "
+            f"({test.outlier_ratio:.2%}) outside [{test.lower_fence:.6g}, "
+            f"{test.upper_fence:.6g}] ({test.method}, {test.scale} scale"
+            + (", zeros excluded" if test.population == "non_zero" else "")
+            + ")",
             evidence=", ".join(test.sample_values),
         )
         for test in tests
@@ -533,6 +617,9 @@ _OUTLIERS_DDL = {
     "outlier_count": "BIGINT",
     "outlier_ratio": "DOUBLE",
     "sample_values": "VARCHAR[]",
+    "population": "VARCHAR",
+    "scale": "VARCHAR",
+    "tested_values": "BIGINT",
 }
 _FINDINGS_DDL = {
     "table_name": "VARCHAR",
@@ -595,6 +682,9 @@ class OutliersSchema(pa.DataFrameModel):
     outlier_count: Series[int] = pa.Field(ge=0)
     outlier_ratio: Series[float] = pa.Field(in_range={"min_value": 0, "max_value": 1})
     sample_values: Series[object]
+    population: Series[str] = pa.Field(isin=["all", "non_zero"])
+    scale: Series[str] = pa.Field(isin=["linear", "log"])
+    tested_values: Series[int] = pa.Field(gt=0)
 
     class Config(pa.DataFrameModel.Config):
         strict = True

@@ -31,9 +31,12 @@ PREVIEW_FINDINGS = 25
 
 Reads the typed data from `typed_tables` and the exact counts from `statistical_profiles`.
 Per measure-like numeric column (not identifiers, not years): Benford first-digit test on the
-positive values when n ≥ 100 (chi-square, p-value, MAD with Nigrini's bands: close ≤ 0.006,
-acceptable ≤ 0.012, marginal ≤ 0.015, else nonconformity), IQR outliers (1.5 × IQR fences) and
-modified z-score outliers (|0.6745·(x − median)/MAD| > 3.5), with ratio and sample values.
+positive values when n ≥ 100 with ≥ 50 distinct values spanning ≥ 2 orders of magnitude
+(chi-square, p-value, MAD with Nigrini's bands: close ≤ 0.006, acceptable ≤ 0.012, marginal ≤
+0.015, else nonconformity), IQR outliers (1.5 × IQR fences) and modified z-score outliers
+(|0.6745·(x − median)/MAD| > 3.5), with ratio and sample values. Outlier fences need ≥ 10
+distinct values; they are computed on the non-zero values when ≥ 20% are 0, and on ln(x) when
+the values are positive with skewness > 1 (log-normal amounts), reported in the column's units.
 Per column: constant and near-constant (top value ≥ 95% of non-null values), key uniqueness
 violations (key-named columns with distinct ratio ≥ 0.98 but not unique), null-token leftovers
 (text values such as ' null ' or 'NONE'); per table: exact duplicate rows.

@@ -23,14 +23,21 @@ from dataraum_assets_tests.analysis.test_statistical_profiles import (
 )
 
 
-def run_quality(con: duckdb.DuckDBPyConnection) -> QualityResult:
+def run_quality(
+    con: duckdb.DuckDBPyConnection, options: QualityOptions = QualityOptions()
+) -> QualityResult:
     """Profile the attached ``typed_tables`` into an attached ``statistical_profiles`` database,
     as the statistical_profiles asset would, then build the quality metrics into ``memory``."""
     con.execute("ATTACH ':memory:' AS statistical_profiles")
     con.execute("USE statistical_profiles")
     build_statistical_profiles(con)
     con.execute("USE memory")
-    return build_quality_metrics(con)
+    return build_quality_metrics(con, options)
+
+
+# Tukey's and Iglewicz-Hoaglin's fences as printed, on every value and on the linear scale:
+# the hand computations below follow the textbooks.
+TEXTBOOK_FENCES = QualityOptions(outlier_min_distinct=1, log_scale_skewness=math.inf)
 
 
 def benford_of(result: QualityResult, column: str) -> BenfordTest:
@@ -89,7 +96,8 @@ def test_uniform_hundreds_do_not_conform() -> None:
     # Each value twice, so that the integers are not taken for an identifier.
     values = [[v] for v in range(100, 1000)] * 2
     add_typed_table(con, "measures", {"amount": "INTEGER"}, values)
-    result = run_quality(con)
+    # 100..999 spans one order of magnitude: allowed here to test the arithmetic.
+    result = run_quality(con, QualityOptions(benford_min_orders=0.5))
 
     # 1,800 values, 200 per first digit: observed share 1/9 each.
     test = benford_of(result, "amount")
@@ -140,7 +148,7 @@ def test_iqr_and_modified_z_outliers_by_hand() -> None:
     con = typed_tables_connection()
     values = [5, 5, 5, 5, 5, 6, 6, 6, 7, 10, 40]
     add_typed_table(con, "t", {"quantity": "INTEGER"}, [[v] for v in values])
-    result = run_quality(con)
+    result = run_quality(con, TEXTBOOK_FENCES)
 
     tests = outliers_of(result, "quantity")
     # quantile_cont: p25 at position 2.5 → 5, p75 at 7.5 → (6 + 7) / 2 = 6.5; IQR 1.5.
@@ -163,8 +171,79 @@ def test_iqr_and_modified_z_outliers_by_hand() -> None:
 def test_no_modified_z_when_mad_is_zero() -> None:
     con = typed_tables_connection()
     add_typed_table(con, "t", {"price": "DOUBLE"}, [[v] for v in [1.0, 1.0, 1.0, 2.0, 9.0]])
-    result = run_quality(con)
+    result = run_quality(con, TEXTBOOK_FENCES)
     assert set(outliers_of(result, "price")) == {"iqr"}
+
+
+def test_discrete_scales_get_no_outlier_fences() -> None:
+    con = typed_tables_connection()
+    # Nine distinct values (< 10), one far away: a rating scale, not a measure with outliers.
+    values = [[v] for v in [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 50]]
+    add_typed_table(con, "t", {"rating": "INTEGER"}, values)
+    assert outliers_of(run_quality(con), "rating") == {}
+    # With the threshold lowered, the same column is tested.
+    con = typed_tables_connection()
+    add_typed_table(con, "t", {"rating": "INTEGER"}, values)
+    assert set(outliers_of(run_quality(con, QualityOptions(outlier_min_distinct=9)), "rating")) == {
+        "iqr",
+        "modified_z",
+    }
+
+
+def test_skewed_positive_amounts_get_log_scale_fences() -> None:
+    # Powers of 2 are evenly spaced on ln: 2^0..2^11 twice, plus one value 2^30 far out.
+    values = [2.0**k for k in range(12)] * 2 + [2.0**30]
+    con = typed_tables_connection()
+    add_typed_table(con, "t", {"amount": "DOUBLE"}, [[v] for v in values])
+    iqr = outliers_of(run_quality(con), "amount")["iqr"]
+    assert (iqr.scale, iqr.population, iqr.tested_values) == ("log", "all", 25)
+    # ln values k·ln2: quantile_cont over 25 sorted exponents (0,0,1,1,..,11,11,30):
+    # p25 at position 6 → exponent 3, p75 at 18 → 9; IQR 6 → fences 2^(3 - 9) and 2^(9 + 9).
+    assert iqr.lower_fence == pytest.approx(2.0**-6)
+    assert iqr.upper_fence == pytest.approx(2.0**18)
+    assert (iqr.outlier_count, iqr.sample_values) == (1, ("1073741824.0",))
+    # The same values on the linear scale: Tukey's fence flags the whole upper decade.
+    con = typed_tables_connection()
+    add_typed_table(con, "t", {"amount": "DOUBLE"}, [[v] for v in values])
+    linear = outliers_of(run_quality(con, QualityOptions(log_scale_skewness=math.inf)), "amount")
+    assert linear["iqr"].scale == "linear"
+    # p25 = 2^3, p75 = 2^9 = 512, IQR 504: upper fence 1268 flags 2^11 twice and 2^30.
+    assert (linear["iqr"].upper_fence, linear["iqr"].outlier_count) == (1268.0, 3)
+
+
+def test_zero_inflated_columns_are_tested_on_their_non_zero_values() -> None:
+    # A credit column: 0 on the 30 debit lines, amounts 10..29 on the others, one huge amount.
+    values = [0.0] * 30 + [float(v) for v in range(10, 30)] + [5000.0]
+    con = typed_tables_connection()
+    add_typed_table(con, "journal", {"credit": "DOUBLE"}, [[v] for v in values])
+    result = run_quality(con)
+    tests = outliers_of(result, "credit")
+    assert {(t.population, t.tested_values) for t in tests.values()} == {("non_zero", 21)}
+    assert {t.sample_values for t in tests.values()} == {("5000.0",)}
+    finding = next(f for f in findings_of(result, "journal") if f.kind == "iqr_outliers")
+    assert finding.detail.startswith("1 of 21 values (4.76%) outside")
+    assert finding.detail.endswith("(iqr, log scale, zeros excluded)")
+
+
+def test_benford_needs_distinct_magnitudes_spanning_orders() -> None:
+    con = typed_tables_connection()
+    rows = [
+        # 40 distinct discount levels, each 5 times: a code list, not magnitudes.
+        [float(k % 40 + 1), 10.0 + (k % 200) * 0.2, 10.0 ** (1 + 3 * k / 199)]
+        for k in range(200)
+    ]
+    add_typed_table(con, "t", {"discount": "DOUBLE", "price": "DOUBLE", "amount": "DOUBLE"}, rows)
+    result = run_quality(con)
+    assert benford_of(result, "discount").skipped_reason == (
+        "too few distinct positive values for a magnitude: 40 < 50 (codes, rates or counters)"
+    )
+    # 10.0..49.8: p1 ≈ 10.4 and p99 ≈ 49.4, log10 of their ratio 0.68.
+    assert benford_of(result, "price").skipped_reason == (
+        "values span 0.68 orders of magnitude (p1..p99 of the positive values), Benford needs ≥ 2"
+    )
+    # 10^1..10^4 spans three orders: tested.
+    amount = benford_of(result, "amount")
+    assert amount.skipped_reason is None and amount.conformity is not None
 
 
 def test_duplicate_rows() -> None:
