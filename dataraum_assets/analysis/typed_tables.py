@@ -15,8 +15,11 @@ How a column is typed:
 3. **Choice.** A candidate is eligible when ``match_rate >= min_match_rate`` (share of distinct
    values with its shape), ``cast_rate >= min_cast_rate`` (share of non-null values that really
    cast) and ``confidence >= min_confidence``. The most specific eligible candidate wins
-   (``_PREFERENCE``), except that an integer column widens to DOUBLE when more than
-   ``max_stray_fraction_share`` of its values have a fraction. Decimals, percentages and
+   (``_PREFERENCE``), except that an integer column widens to DOUBLE when some of its values
+   have a fraction (a measure such as engine displacement with one ``97.5`` among whole
+   numbers is a DOUBLE column, not an integer column with an error); only an identifier-named
+   column (``id``, ``*_id``, ``*_key``, ``*_no``, ...) keeps its integer type unless more than
+   ``max_stray_fraction_share`` of its values have a fraction, the rest being quarantined. Decimals, percentages and
    amounts are DOUBLE: a DECIMAL scale taken from a sample would silently round longer
    fractions found later in the full data.
 4. **One full pass per table** in DuckDB: ``CREATE TABLE typed."t" AS SELECT _row, <cast>``
@@ -122,8 +125,9 @@ class TypingOptions:
     # Distinct sampled values examined in Python per column (a hash-random subset): 5,000 keep
     # the match-rate estimate within about ±1.4% (95%) at ~20 ms per column.
     max_distinct_examined: int = 5_000
-    # An integer column keeps its type (the few fractional values are quarantined) unless more
-    # than this share of its values have a fraction; above it the column becomes DOUBLE.
+    # An identifier-named integer column keeps its type (the few fractional values are
+    # quarantined: `170.502` is no order id) unless more than this share of its values have a
+    # fraction; above it the column becomes DOUBLE. Other columns widen on any fraction.
     max_stray_fraction_share: float = 0.01
     # Certainty when the sample leaves day/month order or the decimal mark undecided.
     ambiguity_certainty: float = 0.9
@@ -1204,16 +1208,23 @@ def _score(
     return _Scored(proposal, match_rate, cast_rate, cast_count, confidence, eligible)
 
 
-def _choose(scored: Sequence[_Scored], non_null: int, options: TypingOptions) -> _Scored | None:
+# Names of identifier columns, whose values are labels: a fraction there is an error, not a
+# reason to change the column's type.
+_IDENTIFIER_NAME = re.compile(r"^(id|.*_id|.*_key|.*_no|.*_nr|.*_number)$")
+
+
+def _choose(
+    scored: Sequence[_Scored], non_null: int, options: TypingOptions, column_name: str
+) -> _Scored | None:
     eligible = [s for s in scored if s.eligible]
     if not eligible:
         return None
     best = min(eligible, key=lambda s: _PREFERENCE.index(s.kind))
     if best.kind == "integer":
         widened = next((s for s in eligible if s.kind == "decimal"), None)
-        if widened is not None:
+        if widened is not None and widened.cast_count > best.cast_count:
             extra = _weighted_share(widened.cast_count - best.cast_count, non_null)
-            if extra > options.max_stray_fraction_share:
+            if not _IDENTIFIER_NAME.match(column_name) or extra > options.max_stray_fraction_share:
                 return widened
     return best
 
@@ -1251,7 +1262,7 @@ def _decision_from(
         *_string_proposals(values),
     ]
     scored = [_score(p, values, non_null, options) for p in proposals]
-    chosen = _choose(scored, non_null, options)
+    chosen = _choose(scored, non_null, options, column_name)
     if chosen is None:
         runner_up = max(scored, key=lambda s: (s.confidence, s.match_rate), default=None)
         if runner_up is None:

@@ -443,14 +443,24 @@ def test_fixed_width_digits_named_like_a_postal_code_stay_text() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_fractional_text_in_an_integer_column_is_quarantined_not_rounded() -> None:
+def test_fractional_text_in_an_integer_id_column_is_quarantined_not_rounded() -> None:
     # TRY_CAST('170.502' AS BIGINT) is 171 in DuckDB; the guard must reject it.
     values = [str(i) for i in range(1, 101)] + ["170.502"]
-    decision, typed, quarantined = type_one(values)
+    decision, typed, quarantined = type_one(values, name="order_id")
     assert (decision.semantic_type, decision.data_type) == ("integer", "BIGINT")
     assert typed[-1] is None
     assert quarantined == [(101, "170.502")]
     assert "1 sampled values with a fraction are stray" in decision.note
+
+
+def test_one_fraction_widens_a_measure_to_double() -> None:
+    # vega's cars.csv: Displacement is whole numbers but one 97.5, a valid measurement that
+    # must not land in quarantine.
+    values = [str(i) for i in range(100, 500)] + ["97.5"]
+    decision, typed, quarantined = type_one(values, name="Displacement")
+    assert (decision.semantic_type, decision.data_type) == ("decimal", "DOUBLE")
+    assert typed[-1] == 97.5
+    assert quarantined == []
 
 
 def test_many_fractional_values_widen_to_decimal() -> None:
