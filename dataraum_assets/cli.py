@@ -126,6 +126,21 @@ def _example(args: argparse.Namespace) -> int:
     return 0
 
 
+def _retry_failed(args: argparse.Namespace) -> int:
+    from dataraum_assets.reexecution import ReexecutionError, retry_failed
+
+    try:
+        outcomes = retry_failed(args.url, args.source, args.run_id)
+    except ReexecutionError as error:
+        raise CliError(str(error)) from error
+    for item in outcomes:
+        new = f" as {item.new_run_id}" if item.new_run_id else ""
+        sys.stdout.write(f"{item.run_id}\t{item.source or '-'}\t{item.note}{new}\n")
+    if not outcomes:
+        sys.stdout.write("no failed runs\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dataraum-assets", description=(__doc__ or "").splitlines()[0]
@@ -163,6 +178,20 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--max-rows", type=int, default=1000, help="rows shown (default 1000)")
     history.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     history.set_defaults(run=_history)
+
+    retry = commands.add_parser(
+        "retry-failed",
+        help="re-execute failed runs from failure over GraphQL (one run, or every failed run of "
+        "a source or of all sources that was not re-executed yet)",
+    )
+    retry.add_argument("source", nargs="?", help="only runs of this source (default: all)")
+    retry.add_argument("--run", dest="run_id", help="only this failed run")
+    retry.add_argument(
+        "--url",
+        default=os.environ.get("DAGSTER_URL", "http://127.0.0.1:3000"),
+        help="the Dagster webserver (default $DAGSTER_URL, else http://127.0.0.1:3000)",
+    )
+    retry.set_defaults(run=_retry_failed)
 
     example = commands.add_parser("example", help="write the bundled example source")
     example.add_argument("folder")

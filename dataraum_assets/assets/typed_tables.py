@@ -28,6 +28,10 @@ PREVIEW_DECISIONS = 25
     partitions_def=sources_partitions,
     group_name="ingestion",
     kinds={"duckdb"},
+    # Reads and writes DuckDB files on the data disk: a transient I/O error is retried.
+    retry_policy=dg.RetryPolicy(
+        max_retries=2, delay=1, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    ),
     description="""Each raw table cast to inferred types.
 
 Candidates per column: boolean, integer, decimal (dot/comma, thousands separators),
