@@ -9,16 +9,23 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dataraum_assets.identifiers import is_valid_source_name
+from dataraum_assets.privacy_settings import PrivacySettings
 from dataraum_assets.warehouse import WarehouseLayout
 
 SETTINGS_FILE_NAME = "dataraum.yaml"
+# A source's own validation checks (dataraum_assets/analysis/validation_results.py).
+CHECKS_FILE_NAME = "dataraum_checks.yaml"
+# A source's own concept and process vocabularies (semantic_annotations, cycle_analysis).
+VOCABULARY_FILE_NAME = "dataraum_vocabulary.yaml"
+PROCESSES_FILE_NAME = "dataraum_processes.yaml"
 CSV_SUFFIXES = frozenset({".csv", ".tsv"})
 
 # The spec's null tokens. Matching is exact (after no trimming): a cell that is one of these
@@ -102,13 +109,82 @@ class TypedTablesSettings(BaseModel):
     min_confidence: float = Field(default=0.85, ge=0, le=1)
 
 
+class ValidationResultsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    as_of: date | None = Field(
+        default=None,
+        description="Reference date for the dates_not_in_future check (a snapshot's export "
+        "date); default: the run date.",
+    )
+    disabled_checks: tuple[str, ...] = Field(
+        default=(),
+        description="Ids of checks not to run for this source; each is reported as skipped.",
+    )
+
+
+class EntropyContextSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contract: str = Field(
+        default="exploratory_analysis",
+        description="The readiness contract the source is judged by (entropy_contracts.yaml "
+        "or one defined under `contracts`).",
+    )
+    block_when_blocked: bool = Field(
+        default=False,
+        description="Data gate: entropy_context_readiness_not_blocked fails (blocking) when the "
+        "source's readiness under `contract` is blocked. Off by default.",
+    )
+    contracts: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Extra contracts or overrides: {name: {description, extends, thresholds: "
+        "{dimension: {ready, investigate}}}}; checked by the entropy_context analysis.",
+    )
+
+
+class SemanticAnnotationsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vocabularies: tuple[str, ...] = Field(
+        default=("finance", "generic"),
+        description="Shipped concept vocabularies to use, in precedence order.",
+    )
+    vocabulary_files: tuple[str, ...] = Field(
+        default=(),
+        description="The source's own vocabulary files (paths relative to the source folder); "
+        f"{VOCABULARY_FILE_NAME} in the folder is used without being listed. They take "
+        "precedence over the shipped vocabularies.",
+    )
+
+
+class CycleAnalysisSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    process_files: tuple[str, ...] = Field(
+        default=(),
+        description="The source's own process vocabularies (relative paths); "
+        f"{PROCESSES_FILE_NAME} in the folder is used without being listed.",
+    )
+
+
 class SourceSettings(BaseModel):
     """Contents of ``dataraum.yaml`` in a source folder; every key is optional."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    as_of: date | None = Field(
+        default=None,
+        description="The date the data describes (a snapshot's export date): staleness and "
+        "'in the future' are judged against it instead of the run date.",
+    )
     raw_tables: RawTablesSettings = RawTablesSettings()
     typed_tables: TypedTablesSettings = TypedTablesSettings()
+    validation_results: ValidationResultsSettings = ValidationResultsSettings()
+    entropy_context: EntropyContextSettings = EntropyContextSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    semantic_annotations: SemanticAnnotationsSettings = SemanticAnnotationsSettings()
+    cycle_analysis: CycleAnalysisSettings = CycleAnalysisSettings()
 
 
 @dataclass(frozen=True)
@@ -160,7 +236,7 @@ def list_source_files(folder: Path) -> SourceListing:
     files: list[SourceFile] = []
     ignored: list[str] = []
     for entry in sorted(root.iterdir(), key=lambda item: item.name):
-        if entry.name.startswith(".") or entry.name == SETTINGS_FILE_NAME:
+        if entry.name.startswith(".") or entry.name in (SETTINGS_FILE_NAME, CHECKS_FILE_NAME):
             continue
         resolved = entry.resolve()
         if not resolved.is_file() or (resolved.parent != root and root not in resolved.parents):

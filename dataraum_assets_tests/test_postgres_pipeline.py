@@ -10,7 +10,7 @@ import duckdb
 import psycopg2
 import pytest
 
-from dataraum_assets_tests.pipeline import EXAMPLE_FOLDER, REPO_ROOT
+from dataraum_assets_tests.pipeline import EXAMPLE_FOLDER, REPO_ROOT, per_source_warehouse_assets
 from dataraum_assets_tests.postgres_server import PostgresServer
 
 BIN = Path(sys.executable).parent
@@ -69,12 +69,7 @@ def test_example_pipeline_with_run_history_in_postgres(
             "WHERE dagster_event_type = 'ASSET_MATERIALIZATION' AND partition = 'acme_pg'"
         )
         keys = sorted(row[0] for row in cursor.fetchall())
-        assert keys == [
-            '["quality_metrics"]',
-            '["raw_tables"]',
-            '["statistical_profiles"]',
-            '["typed_tables"]',
-        ]
+        assert keys == sorted(f'["{name}"]' for name in per_source_warehouse_assets())
         cursor.execute(
             "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'sources'"
         )

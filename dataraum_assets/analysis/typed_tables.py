@@ -19,9 +19,9 @@ How a column is typed:
    have a fraction (a measure such as engine displacement with one ``97.5`` among whole
    numbers is a DOUBLE column, not an integer column with an error); only an identifier-named
    column (``id``, ``*_id``, ``*_key``, ``*_no``, ...) keeps its integer type unless more than
-   ``max_stray_fraction_share`` of its values have a fraction, the rest being quarantined. Decimals, percentages and
-   amounts are DOUBLE: a DECIMAL scale taken from a sample would silently round longer
-   fractions found later in the full data.
+   ``max_stray_fraction_share`` of its values have a fraction, the rest being quarantined.
+   Decimals, percentages and amounts are DOUBLE: a DECIMAL scale taken from a sample would
+   silently round longer fractions found later in the full data.
 4. **One full pass per table** in DuckDB: ``CREATE TABLE typed."t" AS SELECT _row, <cast>``
    with the one chosen plan per column. A failing ``TRY_CAST`` costs 25–50× a successful one,
    so no other candidate ever touches the full data.

@@ -38,7 +38,8 @@ class TemporalProfilesConfig(dg.Config):
     group_name="meaning",
     kinds={"duckdb"},
     description="""Time behaviour of every DATE/TIMESTAMP column (including text typed as dates,
-year-month and year-quarter periods), as of the run's date (UTC; run config `as_of` overrides).
+year-month and year-quarter periods), as of the run's date (UTC); run config `as_of`, else
+`as_of` in the source's dataraum.yaml, overrides it.
 
 Reads `typed_tables` (data and type decisions), `statistical_profiles` (to tell measures from
 identifiers and years) and, when materialized, `semantic_annotations` (columns with role
@@ -65,8 +66,12 @@ def temporal_profiles(
     config: TemporalProfilesConfig,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
+    # Run config first, then the source's own `as_of` (a snapshot's date), then today.
     run_date = (
-        dt.date.fromisoformat(config.as_of) if config.as_of else dt.datetime.now(dt.UTC).date()
+        dt.date.fromisoformat(config.as_of)
+        if config.as_of
+        else warehouse.source(context.partition_key).settings().as_of
+        or dt.datetime.now(dt.UTC).date()
     )
     with warehouse.write(
         context.partition_key, ASSET, reads=UPSTREAMS, optional_reads=OPTIONAL_UPSTREAMS

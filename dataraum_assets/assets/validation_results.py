@@ -60,12 +60,14 @@ def validation_results(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     source = warehouse.source(context.partition_key)
-    settings = source.settings().validation_results
+    source_settings = source.settings()
+    settings = source_settings.validation_results
     # A single-file source has no folder of its own for a checks file.
     own = source_checks(source.folder) if source.folder.is_dir() else []
     checks = merge_checks(packaged_checks(), own)
     options = ValidationOptions(
-        as_of=settings.as_of, disabled_checks=frozenset(settings.disabled_checks)
+        as_of=settings.as_of or source_settings.as_of,
+        disabled_checks=frozenset(settings.disabled_checks),
     )
     with warehouse.write(
         context.partition_key, ASSET, reads=UPSTREAMS, optional_reads=OPTIONAL_UPSTREAMS

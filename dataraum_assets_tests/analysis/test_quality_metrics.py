@@ -22,9 +22,11 @@ from dataraum_assets_tests.analysis.test_statistical_profiles import (
     typed_tables_connection,
 )
 
+DEFAULT_OPTIONS = QualityOptions()
+
 
 def run_quality(
-    con: duckdb.DuckDBPyConnection, options: QualityOptions = QualityOptions()
+    con: duckdb.DuckDBPyConnection, options: QualityOptions = DEFAULT_OPTIONS
 ) -> QualityResult:
     """Profile the attached ``typed_tables`` into an attached ``statistical_profiles`` database,
     as the statistical_profiles asset would, then build the quality metrics into ``memory``."""

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 import dataraum_assets.assets.typed_tables as typed_tables_module
-from dataraum_assets_tests.pipeline import REPO_ROOT, run_pipeline
+from dataraum_assets_tests.pipeline import REPO_ROOT, per_source_warehouse_assets, run_pipeline
 
 BIN = Path(sys.executable).parent
 
@@ -165,12 +165,10 @@ def test_failed_step_keeps_previous_version(
         (2, 3.0),
     ]
     folder = second.warehouse.layout.source_dir(second.source)
-    assert sorted(path.name for path in folder.iterdir()) == [
-        "quality_metrics.duckdb",
-        "raw_tables.duckdb",
-        "statistical_profiles.duckdb",
-        "typed_tables.duckdb",
-    ]
+    # No temp file of the failed swap is left beside the outputs of the first run.
+    assert sorted(path.name for path in folder.iterdir()) == sorted(
+        f"{name}.duckdb" for name in per_source_warehouse_assets()
+    )
 
 
 def test_two_sources_run_at_the_same_time_from_the_cli(tmp_path: Path) -> None:

@@ -398,8 +398,11 @@ def test_the_code_location_wires_the_sensor_and_schedule() -> None:
     schedule = repository.get_schedule_def("github_full_resync_schedule")
     assert schedule.cron_schedule == GitHubResource().full_resync_cron == "0 3 * * *"
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    # Every per-source asset; run_history summarises the instance, not a source.
     graph = defs.resolve_asset_graph()
-    assert PIPELINE_SELECTION.resolve(graph) == graph.get_all_asset_keys()
+    per_source = {key for key in graph.get_all_asset_keys() if graph.get(key).partitions_def}
+    assert PIPELINE_SELECTION.resolve(graph) == per_source
+    assert dg.AssetKey("entropy_context") in per_source
 
 
 def _pipeline() -> list[dg.AssetsDefinition | dg.AssetChecksDefinition]:
