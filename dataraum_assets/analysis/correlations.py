@@ -74,7 +74,7 @@ import pyarrow
 from pandera.typing import Series
 from scipy import stats
 
-from dataraum_assets.analysis.output_tables import write_records
+from dataraum_assets.analysis.output_tables import is_list, write_records
 from dataraum_assets.analysis.quality_metrics import KEY_NAME
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import ROW_NUMBER_COLUMN, quote_identifier
@@ -928,10 +928,6 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, result: CorrelationResult) ->
     write_records(con, "skipped_columns", _SKIPPED_DDL, result.skipped_columns)
 
 
-def _is_list(series: pd.Series) -> pd.Series:
-    return series.map(lambda value: value is not None and hasattr(value, "__len__"))
-
-
 _UNIT = {"min_value": 0, "max_value": 1}
 _SIGNED_UNIT = {"min_value": -1, "max_value": 1}
 
@@ -996,7 +992,7 @@ class DerivedColumnsSchema(pa.DataFrameModel):
     @pa.check("operand_columns", name="two_operands")
     @classmethod
     def two_operands(cls, series: pd.Series) -> pd.Series:
-        return _is_list(series) & series.map(lambda value: value is not None and len(value) == 2)
+        return is_list(series) & series.map(lambda value: value is not None and len(value) == 2)
 
 
 class FunctionalDependenciesSchema(pa.DataFrameModel):
@@ -1018,7 +1014,7 @@ class FunctionalDependenciesSchema(pa.DataFrameModel):
     @pa.check("determinant_columns", name="list")
     @classmethod
     def lists(cls, series: pd.Series) -> pd.Series:
-        return _is_list(series)
+        return is_list(series)
 
     @pa.dataframe_check
     @classmethod
@@ -1043,7 +1039,7 @@ class MulticollinearitySchema(pa.DataFrameModel):
     @pa.check("columns", "involved_columns", name="list")
     @classmethod
     def lists(cls, series: pd.Series) -> pd.Series:
-        return _is_list(series)
+        return is_list(series)
 
 
 class TableSamplesSchema(pa.DataFrameModel):

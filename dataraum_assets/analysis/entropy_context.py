@@ -73,7 +73,7 @@ import pandera.pandas as pa
 import yaml
 from pandera.typing import Series
 
-from dataraum_assets.analysis.output_tables import write_records
+from dataraum_assets.analysis.output_tables import is_list, write_records
 from dataraum_assets.identifiers import quote_identifier
 
 DIMENSIONS = (
@@ -1111,10 +1111,6 @@ _DETECTORS_DDL = {
 }
 
 
-def _is_list(series: pd.Series) -> pd.Series:
-    return series.map(lambda value: value is not None and hasattr(value, "__len__"))
-
-
 class EntropyScoresSchema(pa.DataFrameModel):
     target_type: Series[str] = pa.Field(isin=list(TARGET_TYPES))
     target: Series[str]
@@ -1150,7 +1146,7 @@ class ReadinessSchema(pa.DataFrameModel):
     @pa.check("violations", name="list")
     @classmethod
     def lists(cls, series: pd.Series) -> pd.Series:
-        return _is_list(series)
+        return is_list(series)
 
 
 class TopIssuesSchema(pa.DataFrameModel):
@@ -1186,7 +1182,7 @@ class DetectorsSchema(pa.DataFrameModel):
     @pa.check("reads", name="list")
     @classmethod
     def lists(cls, series: pd.Series) -> pd.Series:
-        return _is_list(series)
+        return is_list(series)
 
     @pa.dataframe_check
     @classmethod

@@ -3,6 +3,7 @@
 from collections.abc import Mapping, Sequence
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 from dataraum_assets.identifiers import quote_identifier
@@ -51,3 +52,13 @@ def write_records(
         con.execute(f"INSERT INTO {quote_identifier(table)} SELECT * FROM {quote_identifier(view)}")
     finally:
         con.unregister(view)
+
+
+def is_list(series: pd.Series) -> pd.Series:
+    """Pandera element check for a LIST column: every value is a list (DuckDB gives arrays)."""
+    return series.map(lambda value: value is not None and hasattr(value, "__len__"))
+
+
+def is_list_or_null(series: pd.Series) -> pd.Series:
+    """Pandera element check for a nullable LIST column."""
+    return series.map(lambda value: value is None or hasattr(value, "__len__"))

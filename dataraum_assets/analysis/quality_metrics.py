@@ -60,7 +60,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from dataraum_assets.analysis.output_tables import write_records
+from dataraum_assets.analysis.output_tables import is_list_or_null, write_records
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import ROW_NUMBER_COLUMN, quote_identifier
 
@@ -639,10 +639,6 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, result: QualityResult) -> Non
     write_records(con, "findings", _FINDINGS_DDL, result.findings)
 
 
-def _is_list_or_null(series: pd.Series) -> pd.Series:
-    return series.map(lambda value: value is None or hasattr(value, "__len__"))
-
-
 class BenfordSchema(pa.DataFrameModel):
     table_name: Series[str]
     column_name: Series[str]
@@ -664,7 +660,7 @@ class BenfordSchema(pa.DataFrameModel):
     @pa.check("observed", "expected", name="list")
     @classmethod
     def lists(cls, series: pd.Series) -> pd.Series:
-        return _is_list_or_null(series)
+        return is_list_or_null(series)
 
     @pa.dataframe_check
     @classmethod
@@ -695,7 +691,7 @@ class OutliersSchema(pa.DataFrameModel):
     @pa.check("sample_values", name="list")
     @classmethod
     def lists(cls, series: pd.Series) -> pd.Series:
-        return _is_list_or_null(series) & series.notna()
+        return is_list_or_null(series) & series.notna()
 
     @pa.dataframe_check
     @classmethod

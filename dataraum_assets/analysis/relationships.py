@@ -65,7 +65,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from dataraum_assets.analysis.output_tables import write_records
+from dataraum_assets.analysis.output_tables import is_list_or_null, write_records
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import quote_identifier
 
@@ -1057,10 +1057,6 @@ _DDL = {
 }
 
 
-def _is_list_or_null(series: pd.Series) -> pd.Series:
-    return series.map(lambda value: value is None or hasattr(value, "__len__"))
-
-
 _SHARE = {"min_value": 0, "max_value": 1}
 
 
@@ -1102,7 +1098,7 @@ class RelationshipsSchema(pa.DataFrameModel):
     @pa.check("orphan_examples", name="list")
     @classmethod
     def lists(cls, series: pd.Series) -> pd.Series:
-        return _is_list_or_null(series)
+        return is_list_or_null(series)
 
     @pa.dataframe_check
     @classmethod

@@ -68,7 +68,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from dataraum_assets.analysis.output_tables import write_records
+from dataraum_assets.analysis.output_tables import is_list, write_records
 from dataraum_assets.analysis.semantic_vocabulary import (
     SHIPPED_VOCABULARIES,
     Concept,
@@ -1018,10 +1018,6 @@ _TABLES_DDL = {
 }
 
 
-def _is_list(series: pd.Series) -> pd.Series:
-    return series.map(lambda value: value is not None and hasattr(value, "__len__"))
-
-
 class ColumnAnnotationsSchema(pa.DataFrameModel):
     table_name: Series[str]
     column_name: Series[str]
@@ -1074,7 +1070,7 @@ class TableAnnotationsSchema(pa.DataFrameModel):
     @pa.check("grain_columns", "referenced_by", name="list")
     @classmethod
     def lists(cls, series: pd.Series) -> pd.Series:
-        return _is_list(series)
+        return is_list(series)
 
 
 OUTPUT_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {

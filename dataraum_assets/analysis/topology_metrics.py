@@ -63,7 +63,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from dataraum_assets.analysis.output_tables import write_records
+from dataraum_assets.analysis.output_tables import is_list, write_records
 from dataraum_assets.identifiers import quote_identifier
 
 SCHEMA_PATTERNS = ("star", "snowflake", "chain", "mesh", "disconnected", "single")
@@ -640,10 +640,6 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, result: TopologyResult) -> No
     write_records(con, "summary", _SUMMARY_DDL, [result.summary])
 
 
-def _is_list(series: pd.Series) -> pd.Series:
-    return series.map(lambda value: value is not None and hasattr(value, "__len__"))
-
-
 class TableGraphSchema(pa.DataFrameModel):
     table_name: Series[str] = pa.Field(unique=True)
     component: Series[int] = pa.Field(ge=1)
@@ -662,7 +658,7 @@ class TableGraphSchema(pa.DataFrameModel):
     @pa.check("neighbours", name="list")
     @classmethod
     def lists(cls, series: pd.Series) -> pd.Series:
-        return _is_list(series)
+        return is_list(series)
 
     @pa.dataframe_check
     @classmethod
@@ -688,7 +684,7 @@ class TableEdgesSchema(pa.DataFrameModel):
     @pa.check("child_columns", "parent_columns", name="list")
     @classmethod
     def lists(cls, series: pd.Series) -> pd.Series:
-        return _is_list(series)
+        return is_list(series)
 
     @pa.dataframe_check
     @classmethod
@@ -731,7 +727,7 @@ class ColumnClustersSchema(pa.DataFrameModel):
     @pa.check("edge_kinds", name="list")
     @classmethod
     def lists(cls, series: pd.Series) -> pd.Series:
-        return _is_list(series)
+        return is_list(series)
 
 
 class RedundantColumnsSchema(pa.DataFrameModel):
@@ -750,7 +746,7 @@ class RedundantColumnsSchema(pa.DataFrameModel):
     @pa.check("redundant_with", name="list")
     @classmethod
     def lists(cls, series: pd.Series) -> pd.Series:
-        return _is_list(series)
+        return is_list(series)
 
 
 class SummarySchema(pa.DataFrameModel):
