@@ -46,6 +46,14 @@ def test_demo_runs_the_pipeline_on_the_example_source(tmp_path: Path) -> None:
     )
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     assert "dataraum-assets query acme_books" in demo.stdout
+    # The documents the demo points at exist.
+    context = tmp_path / "data" / "context" / "acme_books"
+    assert f"{context}/" in demo.stdout
+    assert {p.name for p in context.iterdir()} >= {
+        "entropy_context.md",
+        "entropy_context.json",
+        "report.html",
+    }
     warehouse = tmp_path / "data" / "warehouse" / "acme_books"
     # Every per-source asset of the code location leaves its DuckDB file, and nothing else
     # (no leftover temp files from the atomic swap).
