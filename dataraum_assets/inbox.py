@@ -41,7 +41,7 @@ from typing import Literal
 from dataraum_assets.identifiers import source_name_for
 from dataraum_assets.sources import (
     CSV_SUFFIXES,
-    SETTINGS_FILE_NAME,
+    SOURCE_CONFIG_FILES,
     SourceError,
     load_settings,
     register_source,
@@ -87,14 +87,14 @@ class InboxEntry:
     entry: str  # the sub-folder's or loose file's name in the inbox
     path: Path
     is_folder: bool
-    files: tuple[FileState, ...]  # sorted by name; CSV/TSV files and dataraum.yaml
+    files: tuple[FileState, ...]  # sorted by name; CSV/TSV files and the source's config files
 
     def file_path(self, name: str) -> Path:
         return self.path / name if self.is_folder else self.path
 
     @property
     def tables(self) -> tuple[FileState, ...]:
-        return tuple(item for item in self.files if item.name != SETTINGS_FILE_NAME)
+        return tuple(item for item in self.files if item.name not in SOURCE_CONFIG_FILES)
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def _scan_folder(folder: Path) -> tuple[tuple[FileState, ...], list[IgnoredEntry
             ignored.append(IgnoredEntry(relative, "symbolic links are not followed"))
         elif child.is_dir():
             ignored.append(IgnoredEntry(relative, "folders inside a source are not read"))
-        elif child.is_file() and (_is_table_file(child) or child.name == SETTINGS_FILE_NAME):
+        elif child.is_file() and (_is_table_file(child) or child.name in SOURCE_CONFIG_FILES):
             stat = child.stat()
             files.append(FileState(child.name, stat.st_size, stat.st_mtime_ns))
         else:

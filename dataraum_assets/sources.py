@@ -26,6 +26,12 @@ CHECKS_FILE_NAME = "dataraum_checks.yaml"
 # A source's own concept and process vocabularies (semantic_annotations, cycle_analysis).
 VOCABULARY_FILE_NAME = "dataraum_vocabulary.yaml"
 PROCESSES_FILE_NAME = "dataraum_processes.yaml"
+# Files in a source folder that configure the source rather than hold a table: never loaded as
+# tables, but part of what the CSV inbox fingerprints and snapshots, so changing one re-runs the
+# source and the run reads the version it was started for.
+SOURCE_CONFIG_FILES = frozenset(
+    {SETTINGS_FILE_NAME, CHECKS_FILE_NAME, VOCABULARY_FILE_NAME, PROCESSES_FILE_NAME}
+)
 CSV_SUFFIXES = frozenset({".csv", ".tsv"})
 
 # The spec's null tokens. Matching is exact (after no trimming): a cell that is one of these
@@ -236,7 +242,7 @@ def list_source_files(folder: Path) -> SourceListing:
     files: list[SourceFile] = []
     ignored: list[str] = []
     for entry in sorted(root.iterdir(), key=lambda item: item.name):
-        if entry.name.startswith(".") or entry.name in (SETTINGS_FILE_NAME, CHECKS_FILE_NAME):
+        if entry.name.startswith(".") or entry.name in SOURCE_CONFIG_FILES:
             continue
         resolved = entry.resolve()
         if not resolved.is_file() or (resolved.parent != root and root not in resolved.parents):

@@ -68,6 +68,8 @@ def test_scan_finds_folders_and_loose_files_and_says_what_it_ignores(tmp_path: P
     (inbox / "My Shop" / "orders.csv").write_text("id\n1\n")
     (inbox / "My Shop" / "Items.TSV").write_text("id\n1\n")
     (inbox / "My Shop" / "dataraum.yaml").write_text("raw_tables: {}\n")
+    # The source's own checks are configuration too: fingerprinted and snapshotted, not a table.
+    (inbox / "My Shop" / "dataraum_checks.yaml").write_text("checks: []\n")
     (inbox / "My Shop" / "notes.txt").write_text("x")
     (inbox / "My Shop" / ".hidden.csv").write_text("x")
     (inbox / "Sales 2024.csv").write_text("a,b\n1,2\n")
@@ -90,6 +92,7 @@ def test_scan_finds_folders_and_loose_files_and_says_what_it_ignores(tmp_path: P
             (
                 FileState("Items.TSV", 5, 5_000),
                 FileState("dataraum.yaml", 15, 5_000),
+                FileState("dataraum_checks.yaml", 11, 5_000),
                 FileState("orders.csv", 5, 5_000),
             ),
         ),
