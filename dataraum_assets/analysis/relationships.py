@@ -33,7 +33,8 @@ How a candidate is found and decided:
   ``min_informative_distinct`` distinct values, one-character codes, or dates and timestamps
   (a calendar is dense: every daily table "contains" every other one; a single date key is
   therefore only accepted into a calendar table, one whose name is calendar-like, such as
-  ``dates`` or ``calendar``, or that the child column names). That evidence is
+  ``dates`` or ``calendar``, or that the child column names; the same holds for integer keys
+  named as a part of a date, ``year`` or ``(year, quarter)``). That evidence is
   ``weak``; containment of text keys, or of integers in a sparse range, is ``strong``.
 - **Name affinity** (a tie-breaker only): the child column's name equals the parent column's,
   or names the parent table (``album_id`` → ``albums``), shares a stem with it (``ship_via`` →
@@ -116,8 +117,22 @@ _PERSON_TABLE_WORDS = frozenset(
     {"employee", "staff", "user", "person", "people", "member", "agent", "worker", "personnel"}
 )
 _CALENDAR_WORDS = frozenset(
-    {"date", "day", "calendar", "time", "period", "week", "month", "quarter", "hour", "fiscal"}
+    {
+        "date",
+        "day",
+        "calendar",
+        "time",
+        "period",
+        "week",
+        "month",
+        "quarter",
+        "hour",
+        "fiscal",
+        "year",
+    }
 )
+# Integer columns named like these hold a part of a date, not an identifier.
+_TIME_PARTS = frozenset({"year", "yr", "quarter", "qtr", "month", "week", "day", "hour"})
 _SAMPLE_MODULUS = 1_000_000
 
 
@@ -862,9 +877,13 @@ def _judge(candidate: _Candidate, options: RelationshipOptions) -> None:
 
 
 def _is_temporal(candidate: _Candidate) -> bool:
-    return len(candidate.child.columns) == 1 and candidate.child.columns[0].family not in (
-        "integer",
-        "text",
+    """Every child column is a point in time: a date/timestamp, or an integer named as a part
+    of one (``year``, ``quarter``, ...). Time series from unrelated tables all share their
+    years (statsmodels' copper, elnino, nile, sunspots): such keys need a calendar parent."""
+    return all(
+        column.family not in ("integer", "text")
+        or (column.family == "integer" and bool(set(name_tokens(column.header)) & _TIME_PARTS))
+        for column in candidate.child.columns
     )
 
 

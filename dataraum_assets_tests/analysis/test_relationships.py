@@ -345,3 +345,47 @@ def test_date_keys_need_a_name_and_copies_of_a_key_are_not_references() -> None:
         ("visits", ("day",), "calendar", ("day",)),
         ("sensor_a", ("day",), "calendar", ("day",)),
     }
+
+
+def test_shared_years_of_unrelated_series_are_not_references() -> None:
+    # statsmodels ships copper (1951..1975), elnino (1950..2010) and nile (1871..1970): yearly
+    # series, each year once. Their years were accepted as keys on the shared name "year";
+    # only a calendar-like parent (fiscal_years) is a reference.
+    source = tiny_source(
+        [
+            ("elnino", {"year": "BIGINT", "jan": "DOUBLE"}, [[y, 24.5] for y in range(1950, 2011)]),
+            (
+                "copper",
+                {"year": "BIGINT", "price": "DOUBLE"},
+                [[y, 1.5] for y in range(1951, 1976)],
+            ),
+            (
+                "macro",
+                {"year": "BIGINT", "quarter": "BIGINT", "gdp": "DOUBLE"},
+                [[y, q, 1.0] for y in range(1959, 2010) for q in (1, 2, 3, 4)],
+            ),
+            (
+                "inflation",
+                {"year": "BIGINT", "quarter": "BIGINT", "rate": "DOUBLE"},
+                [[y, q, 2.0] for y in range(1970, 2000) for q in (1, 2, 3, 4)],
+            ),
+            (
+                "fiscal_years",
+                {"year": "BIGINT", "label": "VARCHAR"},
+                [[y, f"FY{y}"] for y in range(1900, 2050)],
+            ),
+            (
+                "budgets",
+                {"year": "BIGINT", "amount": "DOUBLE"},
+                [[1990 + k % 20, 9.0] for k in range(80)],
+            ),
+        ]
+    )
+    result, _ = run_relationships(source)
+    copper = row_of(result, "copper.year", "elnino.year")
+    assert copper.status == "rejected" and "elnino is not a calendar table" in copper.reason
+    quarters = row_of(result, "inflation(year, quarter)", "macro(year, quarter)")
+    assert quarters.status == "rejected"
+    accepted = accepted_keys(result)
+    assert ("budgets", ("year",), "fiscal_years", ("year",)) in accepted
+    assert {parent for _, _, parent, _ in accepted} == {"fiscal_years"}
