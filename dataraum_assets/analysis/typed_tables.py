@@ -301,7 +301,11 @@ _NUMERIC_DATE = re.compile(
 _NAMED_MONTH_DATE = re.compile(
     r"[0-9]{1,2}(?P<sep>[- ])(?P<mon>[A-Za-z]{3,9})(?P=sep)(?P<Y>[0-9]{4}|[0-9]{2})"
 )
-_MONTH_FIRST_DATE = re.compile(r"(?P<mon>[A-Za-z]{3,9}) [0-9]{1,2}(?P<comma>,?) [0-9]{4}")
+# `Jan 1 2000`, `January 1, 2000`, and with dashes or slashes `Jan-1-1995` (statsmodels'
+# elec_equip) or `Jan/01/1995`.
+_MONTH_FIRST_DATE = re.compile(
+    r"(?P<mon>[A-Za-z]{3,9})(?P<sep>[- /])[0-9]{1,2}(?P<comma>,?)(?P=sep)[0-9]{4}"
+)
 _COMPACT_DATE = re.compile(r"(?P<Y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})")
 _CLOCK = re.compile(
     r"[0-9]{1,2}:[0-9]{2}(?P<sec>:[0-9]{2}(?:\.(?P<frac>[0-9]{1,9}))?)?"
@@ -971,7 +975,10 @@ def _date_shape(text: str) -> _DateShape | None:
         month = _month_format(m["mon"])
         if month is None:
             return None
-        return _DateShape(fmt=f"{month} %d{m['comma']} %Y")
+        if m["comma"] and m["sep"] != " ":
+            return None
+        sep = m["sep"]
+        return _DateShape(fmt=f"{month}{sep}%d{m['comma']}{sep}%Y")
     return None
 
 

@@ -302,6 +302,23 @@ def test_day_month_name_year() -> None:
     assert typed == [dt.date(2024, 3, 5), dt.date(2023, 12, 17), dt.date(2024, 1, 1)]
 
 
+@pytest.mark.parametrize(
+    ("values", "fmt"),
+    [
+        # statsmodels' elec_equip.csv writes its months like this; it stayed text before.
+        (["Jan-1-1995", "Feb-1-1995", "Dec-15-1996"], "%b-%d-%Y"),
+        (["Jan/01/1995", "Feb/01/1995", "Dec/15/1996"], "%b/%d/%Y"),
+        (["Jan 1 1995", "Feb 1 1995", "Dec 15 1996"], "%b %d %Y"),
+        (["January 1, 1995", "February 1, 1995", "December 15, 1996"], "%B %d, %Y"),
+    ],
+)
+def test_month_name_first_dates(values: list[str], fmt: str) -> None:
+    decision, typed, quarantined = type_one(values)
+    assert (decision.semantic_type, decision.formats) == ("date", (fmt,))
+    assert typed == [dt.date(1995, 1, 1), dt.date(1995, 2, 1), dt.date(1996, 12, 15)]
+    assert quarantined == []
+
+
 def test_compact_dates_with_a_date_name() -> None:
     decision, typed, _ = type_one(["20240315", "20231231"], name="order_date")
     assert (decision.semantic_type, decision.formats) == ("date", ("%Y%m%d",))
