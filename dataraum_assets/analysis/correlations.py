@@ -74,8 +74,8 @@ import pyarrow
 from pandera.typing import Series
 from scipy import stats
 
+from dataraum_assets.analysis.column_kinds import INTEGER_TYPES, KEY_NAME, is_numeric_type
 from dataraum_assets.analysis.output_tables import is_list, write_records
-from dataraum_assets.analysis.quality_metrics import KEY_NAME
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import ROW_NUMBER_COLUMN, quote_identifier
 
@@ -85,11 +85,6 @@ MULTICOLLINEARITY_BANDS = (("strong", 30.0), ("moderate", 10.0))
 MULTICOLLINEARITY_LABELS = ("strong", "moderate", "none")
 DERIVED_OPERATIONS = ("add", "subtract", "multiply", "divide")
 ANALYSES = ("numeric", "categorical", "functional_dependency")
-_INTEGER_TYPES = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"}
-    | {"UBIGINT", "UHUGEINT"}
-)
-_FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE"})
 _CATEGORICAL_TYPES = frozenset({"VARCHAR", "BOOLEAN"})
 _SAMPLE_TABLE = "__correlations_sample"
 # Loading on the smallest eigenvector from which a column counts as part of the dependency.
@@ -355,12 +350,6 @@ def _profiles(con: duckdb.DuckDBPyConnection, database: str) -> dict[tuple[str, 
     return {(row[0], row[1]): _Profile(row[2], row[3], bool(row[4])) for row in rows}
 
 
-def _is_numeric(data_type: str) -> bool:
-    return (
-        data_type in _INTEGER_TYPES or data_type in _FLOAT_TYPES or data_type.startswith("DECIMAL")
-    )
-
-
 def _plan(
     table: str,
     columns: Sequence[tuple[str, str]],
@@ -384,7 +373,7 @@ def _plan(
         if profile.distinct_count < 2:
             analysis = (
                 "numeric"
-                if _is_numeric(data_type)
+                if is_numeric_type(data_type)
                 else "categorical"
                 if data_type in _CATEGORICAL_TYPES
                 else "functional_dependency"
@@ -407,10 +396,10 @@ def _plan(
                 "functional_dependency",
                 f"beyond the first {options.fd_max_columns} columns tested for dependencies",
             )
-        if _is_numeric(data_type):
+        if is_numeric_type(data_type):
             if KEY_NAME.match(column):
                 skip(column, data_type, "numeric", "identifier: key-like column name")
-            elif data_type in _INTEGER_TYPES and profile.is_unique:
+            elif data_type in INTEGER_TYPES and profile.is_unique:
                 skip(column, data_type, "numeric", "identifier: every integer value is distinct")
             else:
                 numeric.append(column)

@@ -47,6 +47,7 @@ import pandera.pandas as pa
 import yaml
 from pandera.typing import Series
 
+from dataraum_assets.analysis.column_kinds import INTEGER_TYPES
 from dataraum_assets.analysis.output_tables import write_records
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import ROW_NUMBER_COLUMN, quote_identifier, quote_literal
@@ -73,10 +74,6 @@ IBAN_LENGTHS: Mapping[str, int] = {
     "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }  # fmt: skip
 
-_INTEGER_TYPES = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"}
-    | {"UBIGINT", "UHUGEINT"}
-)
 _TEMPORAL_TYPES = frozenset({"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS"})
 _KIND_FIELDS = frozenset(
     {"frameworks", "detection", "normalize", "pattern", "loose_pattern", "validator", "header"}
@@ -374,7 +371,7 @@ def _concepts(con: duckdb.DuckDBPyConnection, database: str) -> dict[tuple[str, 
 def _type_class(data_type: str) -> str | None:
     if data_type == "VARCHAR":
         return "text"
-    if data_type in _INTEGER_TYPES:
+    if data_type in INTEGER_TYPES:
         return "integer"
     if data_type in _TEMPORAL_TYPES:
         return "temporal"

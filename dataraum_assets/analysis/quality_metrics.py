@@ -51,7 +51,6 @@ Definitions:
 """
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -60,11 +59,11 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from dataraum_assets.analysis.column_kinds import KEY_NAME, YEAR_RANGE, is_numeric_type
 from dataraum_assets.analysis.output_tables import is_list_or_null, write_records
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import ROW_NUMBER_COLUMN, quote_identifier
 
-KEY_NAME = re.compile(r"^(id|.*_id|.*_number|.*_no|.*_nr|.*_key|.*_code)$")
 BENFORD_EXPECTED = tuple(math.log10(1 + 1 / digit) for digit in range(1, 10))
 # Φ⁻¹(3/4): makes MAD/0.6745 a consistent estimate of the standard deviation (Iglewicz-Hoaglin).
 MODIFIED_Z_CONSTANT = 0.6745
@@ -82,11 +81,6 @@ FINDING_KINDS = (
     "constant",
     "null_token_leftover",
 )
-_NUMERIC_TYPES = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"}
-    | {"UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE"}
-)
-_YEAR_RANGE = (1800, 2100)
 
 
 @dataclass(frozen=True)
@@ -242,7 +236,7 @@ def build_quality_metrics(
             profile = profiles.get((table, column))
             if profile is not None:
                 findings.extend(_column_findings(con, source, table, column, profile, options))
-            if data_type in _NUMERIC_TYPES or data_type.startswith("DECIMAL"):
+            if is_numeric_type(data_type):
                 tests = _numeric_tests(con, source, table, column, data_type, profile, options)
                 benford.append(tests[0])
                 outliers.extend(tests[1])
@@ -406,7 +400,7 @@ def _skip_reason(
     if integer and profile is not None and profile.is_unique:
         return "identifier: every integer value is distinct"
     if integer and low is not None and high is not None:
-        within = _YEAR_RANGE[0] <= low and high <= _YEAR_RANGE[1]
+        within = YEAR_RANGE[0] <= low and high <= YEAR_RANGE[1]
         return "year: integers within 1800..2100" if within else None
     return None
 

@@ -66,6 +66,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from dataraum_assets.analysis.column_kinds import INTEGER_TYPES
 from dataraum_assets.analysis.output_tables import is_list_or_null, write_records
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import quote_identifier
@@ -74,10 +75,6 @@ STATUSES = ("accepted", "rejected")
 CARDINALITIES = ("1:1", "N:1", "1:N", "N:M")
 METHODS = ("exact", "approximate")
 EVIDENCE = ("strong", "weak")
-_INTEGER_TYPES = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"}
-    | {"UBIGINT", "UHUGEINT"}
-)
 _TEXT_TYPES = frozenset({"VARCHAR", "UUID"})
 _TEMPORAL_TYPES = frozenset({"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS"})
 _DECIMAL = re.compile(r"^DECIMAL\(\d+,\s*(\d+)\)$")
@@ -349,7 +346,7 @@ def build_relationships(
 def key_family(data_type: str) -> str | None:
     """The comparison family of a DuckDB type ('integer', 'text', or the temporal type
     itself), or None for types that are never keys (booleans, floating point, fractions)."""
-    if data_type in _INTEGER_TYPES:
+    if data_type in INTEGER_TYPES:
         return "integer"
     if data_type in _TEXT_TYPES:
         return "text"

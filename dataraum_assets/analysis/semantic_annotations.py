@@ -68,6 +68,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from dataraum_assets.analysis.column_kinds import INTEGER_TYPES, YEAR_RANGE, is_numeric_type
 from dataraum_assets.analysis.output_tables import is_list, write_records
 from dataraum_assets.analysis.semantic_vocabulary import (
     SHIPPED_VOCABULARIES,
@@ -95,13 +96,7 @@ ID_NAMES = frozenset({"id", "uuid", "guid", "sku", "iata", "icao", "isbn", "ean"
 # Last words of a sequence within a parent (invoice line number, position).
 SEQUENCE_WORDS = frozenset({"line", "sequence", "position", "row", "item", "index", "seq"})
 PLACEHOLDER_NAMES = frozenset({"column", "col", "field", "unnamed", "var", "variable", "c", "x"})
-_INTEGER_TYPES = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"}
-    | {"UBIGINT", "UHUGEINT"}
-)
-_FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE", "REAL"})
 _TEMPORAL_SEMANTIC = frozenset({"date", "timestamp", "year_month", "year_quarter"})
-_YEAR_RANGE = (1800, 2100)
 _TIME_OF_DAY = frozenset({"TIME", "TIME WITH TIME ZONE", "TIMETZ"})
 DEFAULT_TIME_PRIORITY = 3
 
@@ -275,7 +270,7 @@ def read_name(header: str, lexicon: Lexicon) -> NameReading:
 
 def type_family(data_type: str, semantic_type: str) -> str:
     upper = data_type.upper()
-    if upper in _INTEGER_TYPES or upper in _FLOAT_TYPES or upper.startswith("DECIMAL"):
+    if is_numeric_type(upper):
         return "numeric"
     if upper == "BOOLEAN":
         return "boolean"
@@ -285,7 +280,7 @@ def type_family(data_type: str, semantic_type: str) -> str:
 
 
 def _is_integer(column: _Column) -> bool:
-    return column.data_type.upper() in _INTEGER_TYPES
+    return column.data_type.upper() in INTEGER_TYPES
 
 
 def _head_and_suffix(expanded: Sequence[str]) -> tuple[int, str | None]:
@@ -717,7 +712,7 @@ def _year_like(column: _Column) -> bool:
         low, high = int(column.min_value), int(column.max_value)
     except ValueError:
         return False
-    return _YEAR_RANGE[0] <= low and high <= _YEAR_RANGE[1]
+    return YEAR_RANGE[0] <= low and high <= YEAR_RANGE[1]
 
 
 def _assign_role(
@@ -739,7 +734,7 @@ def _assign_role(
         column.role = "timestamp"
         column.role_evidence = (
             f"year: integers {column.min_value}..{column.max_value} within "
-            f"{_YEAR_RANGE[0]}..{_YEAR_RANGE[1]}"
+            f"{YEAR_RANGE[0]}..{YEAR_RANGE[1]}"
         )
         return
     id_reason = _id_like(column)

@@ -49,9 +49,9 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from dataraum_assets.analysis.column_kinds import KEY_NAME
 from dataraum_assets.analysis.output_tables import write_records
 from dataraum_assets.analysis.temporal_profiles import (
-    KEY_NAME,
     LEVELS,
     period_index_sql,
     period_start,

@@ -65,6 +65,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from dataraum_assets.analysis.column_kinds import FLOAT_TYPES, INTEGER_TYPES
 from dataraum_assets.analysis.output_tables import write_records
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import quote_identifier
@@ -89,21 +90,6 @@ _HOLISTIC_CELL_BUDGET = 20_000_000
 # quantile_cont over the raw values, which sorts them all.
 _FREQUENCY_QUANTILE_MAX_DISTINCT = 100_000
 
-_INTEGER_TYPES = frozenset(
-    {
-        "TINYINT",
-        "SMALLINT",
-        "INTEGER",
-        "BIGINT",
-        "HUGEINT",
-        "UTINYINT",
-        "USMALLINT",
-        "UINTEGER",
-        "UBIGINT",
-        "UHUGEINT",
-    }
-)
-_FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE"})
 _TEMPORAL_TYPES = frozenset(
     {
         "DATE",
@@ -217,11 +203,11 @@ class _Kind(Enum):
 
 
 def _kind_of(data_type: str) -> _Kind:
-    if data_type in _INTEGER_TYPES:
+    if data_type in INTEGER_TYPES:
         return _Kind.INTEGER
     if data_type.startswith("DECIMAL"):
         return _Kind.DECIMAL
-    if data_type in _FLOAT_TYPES:
+    if data_type in FLOAT_TYPES:
         return _Kind.FLOAT
     if data_type in _TEMPORAL_TYPES:
         return _Kind.TEMPORAL

@@ -68,7 +68,6 @@ Definitions (thresholds are fields of :class:`TemporalOptions`):
 import datetime as dt
 import itertools
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -80,6 +79,12 @@ import ruptures
 from pandera.typing import Series
 from scipy import stats
 
+from dataraum_assets.analysis.column_kinds import (
+    INTEGER_TYPES,
+    KEY_NAME,
+    YEAR_RANGE,
+    is_numeric_type,
+)
 from dataraum_assets.analysis.output_tables import write_records
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import quote_identifier
@@ -97,14 +102,7 @@ RESULTS = (
     "no_changes",
     "skipped",
 )
-KEY_NAME = re.compile(r"^(id|.*_id|.*_number|.*_no|.*_nr|.*_key|.*_code)$")
 _TEMPORAL_SEMANTIC = frozenset({"date", "timestamp", "year_month", "year_quarter"})
-_NUMERIC_TYPES = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"}
-    | {"UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE"}
-)
-_INTEGER_TYPES = _NUMERIC_TYPES - {"FLOAT", "DOUBLE"}
-_YEAR_RANGE = (1800, 2100)
 _EPOCH = dt.datetime(1970, 1, 1)
 # Seconds per period for the fixed-length levels; the index is floor(epoch seconds / length).
 _FIXED_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -409,7 +407,9 @@ def select_measures(
     chosen: dict[str, tuple[list[str], str]] = {}
     for table, table_columns in typed_columns(con, typed_database).items():
         if annotated is not None:
-            measures = [c for c, t in table_columns if (table, c) in annotated and _numeric(t)]
+            measures = [
+                c for c, t in table_columns if (table, c) in annotated and is_numeric_type(t)
+            ]
             chosen[table] = (measures[:max_measures], "semantic_annotations")
             continue
         measures = [
@@ -471,10 +471,6 @@ def _numeric_profiles(
     return {(row[0], row[1]): _NumericProfile(bool(row[2]), *row[3:]) for row in rows}
 
 
-def _numeric(data_type: str) -> bool:
-    return data_type in _NUMERIC_TYPES or data_type.startswith("DECIMAL")
-
-
 def _is_temporal(data_type: str, semantic_type: str | None) -> bool:
     # typed_tables stores text it decided is a date, timestamp, year-month or year-quarter as
     # DATE/TIMESTAMP; a temporal decision on any other storage type would be a bug upstream.
@@ -486,14 +482,14 @@ def _is_temporal(data_type: str, semantic_type: str | None) -> bool:
 
 
 def _inferred_measure(column: str, data_type: str, profile: _NumericProfile | None) -> bool:
-    if not _numeric(data_type) or KEY_NAME.match(column):
+    if not is_numeric_type(data_type) or KEY_NAME.match(column):
         return False
-    if data_type in _INTEGER_TYPES and profile is not None:
+    if data_type in INTEGER_TYPES and profile is not None:
         try:
             low, high = float(profile.min_value or "nan"), float(profile.max_value or "nan")
         except ValueError:
             return True
-        if _YEAR_RANGE[0] <= low and high <= _YEAR_RANGE[1]:
+        if YEAR_RANGE[0] <= low and high <= YEAR_RANGE[1]:
             return False
         # Distinct integers packed into a range at most twice their number are a sequence
         # (surrogate keys, line numbers); distinct amounts spread far wider.

@@ -71,6 +71,7 @@ import yaml
 from pandera.typing import Series
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dataraum_assets.analysis.column_kinds import INTEGER_TYPES
 from dataraum_assets.analysis.output_tables import write_records
 from dataraum_assets.analysis.typed_tables import typed_columns
 from dataraum_assets.identifiers import ROW_NUMBER_COLUMN, quote_identifier
@@ -91,10 +92,6 @@ _NAME_PATTERN = re.compile(rf"^{_NAME}$")
 _TOKEN = re.compile(r"\{([^{}]*)\}")
 _TOKEN_BODY = re.compile(rf"^({_NAME})(?:\.({_NAME}))?$")
 _PARAMETER = re.compile(rf"\$({_NAME})")
-_INTEGER_TYPES = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"}
-    | {"UBIGINT", "UHUGEINT"}
-)
 
 
 class CheckDefinitionError(ValueError):
@@ -417,7 +414,7 @@ class ValidationSummary:
 
 def type_class(data_type: str) -> str | None:
     """numeric / temporal / text / boolean for a DuckDB type, None for anything else."""
-    if data_type in _INTEGER_TYPES or data_type in ("FLOAT", "DOUBLE", "REAL"):
+    if data_type in INTEGER_TYPES or data_type in ("FLOAT", "DOUBLE", "REAL"):
         return "numeric"
     if data_type.startswith("DECIMAL"):
         return "numeric"
