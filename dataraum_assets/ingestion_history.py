@@ -10,9 +10,7 @@ DuckDB's ``read_parquet(..., union_by_name = true)``, so columns added later sta
 to old files.
 """
 
-import os
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dataraum_assets.identifiers import is_valid_source_name
+from dataraum_assets.warehouse import atomic_file
 
 if TYPE_CHECKING:
     # Only the record type; importing the loader would pull pandas/pandera into the CLI.
@@ -105,14 +104,7 @@ def write_history(data_dir: Path, run: HistoryRun, files: Sequence["FileIngestio
     if not _RUN_ID.match(run.run_id):
         raise ValueError(f"invalid run id {run.run_id!r}")
     final = history_root(data_dir) / run.source / f"{run.run_id}.parquet"
-    final.parent.mkdir(parents=True, exist_ok=True)
-    # Hidden and not ending in .parquet: readers' globs never see a half-written file.
-    temp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    # The temporary file is hidden and does not end in .parquet: readers' globs never see it.
+    with atomic_file(final) as temp:
         pq.write_table(history_table(run, files), temp)
-        with open(temp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, final)
-    finally:
-        temp.unlink(missing_ok=True)
     return final

@@ -6,7 +6,6 @@ Per-source settings live next to the data in ``dataraum.yaml``.
 """
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dataraum_assets.identifiers import is_valid_source_name
 from dataraum_assets.privacy_settings import PrivacySettings
-from dataraum_assets.warehouse import WarehouseLayout
+from dataraum_assets.warehouse import WarehouseLayout, atomic_file
 
 SETTINGS_FILE_NAME = "dataraum.yaml"
 # A source's own validation checks (dataraum_assets/analysis/validation_results.py).
@@ -271,17 +270,18 @@ def register_source(layout: WarehouseLayout, name: str, folder: Path) -> Registe
     entry = RegisteredSource(
         name=name, folder=resolved, registered_at=datetime.now(UTC).isoformat(timespec="seconds")
     )
-    path = layout.registry_path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(".json.tmp")
-    temp.write_text(
-        json.dumps(
-            {"name": entry.name, "folder": str(entry.folder), "registered_at": entry.registered_at},
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
-    os.replace(temp, path)
+    with atomic_file(layout.registry_path(name)) as temp:
+        temp.write_text(
+            json.dumps(
+                {
+                    "name": entry.name,
+                    "folder": str(entry.folder),
+                    "registered_at": entry.registered_at,
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
     return entry
 
 

@@ -67,11 +67,13 @@ def fsync_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_database_file(final_path: Path) -> Iterator[Path]:
-    """Yield a fresh temporary path; on success it replaces ``final_path`` in one rename.
+def atomic_file(final_path: Path) -> Iterator[Path]:
+    """Yield a fresh temporary path beside ``final_path``; when the block succeeds the file
+    written there is fsynced and replaces ``final_path`` in one rename.
 
     On an exception the temporary file is removed and ``final_path`` is untouched. A crash
-    (kill -9) leaves at worst a ``.*.tmp`` file that the next write of the asset removes.
+    (kill -9) leaves at worst a hidden ``.<name>.*.tmp`` file (never matched by ``*.parquet``
+    or ``*.json`` globs) that the next write of the same file removes.
     """
     final_path.parent.mkdir(parents=True, exist_ok=True)
     for stale in final_path.parent.glob(f".{final_path.name}.*.tmp*"):
@@ -85,7 +87,16 @@ def atomic_database_file(final_path: Path) -> Iterator[Path]:
         fsync_dir(final_path.parent)
     finally:
         temp_path.unlink(missing_ok=True)
-        temp_path.with_name(temp_path.name + ".wal").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_database_file(final_path: Path) -> Iterator[Path]:
+    """:func:`atomic_file` for a DuckDB database, whose write-ahead log is removed too."""
+    with atomic_file(final_path) as temp_path:
+        try:
+            yield temp_path
+        finally:
+            temp_path.with_name(temp_path.name + ".wal").unlink(missing_ok=True)
 
 
 def attach_read_only(con: duckdb.DuckDBPyConnection, alias: str, path: Path) -> None:

@@ -13,8 +13,6 @@ into place (:func:`write_documents`).
 """
 
 import json
-import os
-import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -30,6 +28,7 @@ from dataraum_assets.analysis.entropy_context import (
     Upstreams,
     attached_upstreams,
 )
+from dataraum_assets.warehouse import atomic_file
 
 SCHEMA_VERSION = 1
 SCHEMA_FILE = f"entropy_context.v{SCHEMA_VERSION}.schema.json"
@@ -629,14 +628,6 @@ def render_markdown(document: Mapping[str, Any], budget: int = MARKDOWN_BUDGET_C
 def write_documents(folder: Path, files: Mapping[str, str]) -> None:
     """Write each ``name → text`` into ``folder`` through a temporary file and a rename, so a
     reader sees the previous or the new version of a file, never a partial one."""
-    folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        temp = folder / f".{name}.{uuid.uuid4().hex}.tmp"
-        try:
-            with open(temp, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, folder / name)
-        finally:
-            temp.unlink(missing_ok=True)
+        with atomic_file(folder / name) as temp:
+            temp.write_text(text, encoding="utf-8")

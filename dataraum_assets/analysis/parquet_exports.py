@@ -24,6 +24,7 @@ from pandera.typing import Series
 
 from dataraum_assets.analysis.output_tables import write_records
 from dataraum_assets.identifiers import ROW_NUMBER_COLUMN, quote_identifier, quote_literal
+from dataraum_assets.warehouse import atomic_file
 
 EXPORT_KINDS: Mapping[str, tuple[str, str]] = {
     # kind → (attached database, schema of its tables)
@@ -134,9 +135,8 @@ def build_parquet_exports(
             for item in exported
         ],
     }
-    temp_manifest = output_dir / f".{MANIFEST_FILE}.tmp"
-    temp_manifest.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    temp_manifest.replace(output_dir / MANIFEST_FILE)
+    with atomic_file(output_dir / MANIFEST_FILE) as temp_manifest:
+        temp_manifest.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     write_records(con, "manifest", _MANIFEST_DDL, exported)
     return tuple(exported)
 
