@@ -45,19 +45,14 @@ def _pipeline_definitions() -> tuple[list[dg.AssetsDefinition], list[dg.AssetChe
 
 def per_source_warehouse_assets() -> list[str]:
     """Names of the assets that write ``<data_dir>/warehouse/<source>/<asset>.duckdb``: every
-    asset partitioned by source (assets that keep no DuckDB file list themselves here)."""
+    asset partitioned by source does."""
     assets, _ = _pipeline_definitions()
     return sorted(
         key.to_user_string()
         for asset in assets
         if asset.partitions_def is not None
         for key in asset.keys
-        if key.to_user_string() not in WITHOUT_WAREHOUSE_FILE
     )
-
-
-# Per-source assets whose output is not a DuckDB file in the warehouse folder.
-WITHOUT_WAREHOUSE_FILE: frozenset[str] = frozenset()
 
 
 def run_pipeline(
